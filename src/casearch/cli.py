@@ -1,0 +1,192 @@
+"""Command line: ``casearch reindex | search | analyze | serve``, a thin layer on the library.
+
+Library exceptions (``CasearchError``) become one-line messages with a fix-it hint and
+the exit codes of the contract; nothing here prints a traceback for a user mistake.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from importlib.metadata import version
+from pathlib import Path
+
+import click
+
+from . import config
+from .errors import CasearchError, CorpusMissing, IndexLocked, IndexMissing, IndexUnusable, QueryError
+
+EXIT_SKIPPED = 1
+EXIT_USAGE = 2
+EXIT_NOTHING_DONE = 3
+
+
+def _fail(exc: CasearchError, code: int) -> "click.exceptions.Exit":
+    hint = f"\n{exc.hint}" if exc.hint else ""
+    click.echo(f"Error: {exc}{hint}", err=True)
+    return click.exceptions.Exit(code)
+
+
+corpus_option = click.option(
+    "--corpus", type=click.Path(path_type=Path), default=None,
+    help="Corpus folder (default ./corpus, or $CASEARCH_CORPUS).",
+)
+index_option = click.option(
+    "--index", "index_dir", type=click.Path(path_type=Path), default=None,
+    help="Index folder (default ./index, or $CASEARCH_INDEX).",
+)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(version("casearch"), prog_name="casearch")
+def main() -> None:
+    """casearch: search Japanese and English documents.
+
+    Example: casearch reindex && casearch search パイプライン
+    """
+
+
+@main.command()
+@corpus_option
+@index_option
+@click.option("--full", is_flag=True, help="Rebuild everything instead of only changed files.")
+def reindex(corpus: Path | None, index_dir: Path | None, full: bool) -> None:
+    """Bring the index up to date with the corpus.
+
+    Prints one summary line; progress and skipped files go to stderr. Exit 0 when every
+    file was indexed, 1 when some were skipped, 3 when nothing could be done.
+
+    Example: casearch reindex --corpus corpus --index index
+    """
+    from .index import reindex as run_reindex
+
+    corpus = corpus or config.corpus_dir()
+    index_dir = index_dir or config.index_dir()
+    try:
+        report = run_reindex(
+            corpus, index_dir, full=full, max_file_bytes=config.max_file_bytes(),
+            progress=lambda message: click.echo(message, err=True),
+        )
+    except (CorpusMissing, IndexLocked, IndexUnusable) as exc:
+        raise _fail(exc, EXIT_NOTHING_DONE) from None
+    for skipped in report.skipped:
+        click.echo(f"skipped {skipped.path}: {skipped.reason}", err=True)
+    click.echo(report.summary())
+    if report.skipped:
+        raise click.exceptions.Exit(EXIT_SKIPPED)
+
+
+@main.command()
+@click.argument("query", nargs=-1, required=True)
+@click.option("--lang", type=click.Choice(["all", "ja", "en"]), default="all", show_default=True)
+@click.option("--limit", type=click.IntRange(1, 50), default=10, show_default=True, help="Hits to show.")
+@click.option("--page", type=click.IntRange(1, 1000), default=1, show_default=True)
+@click.option("--json", "as_json", is_flag=True, help="Print the JSON document of /api/search.")
+@index_option
+def search(query: tuple[str, ...], lang: str, limit: int, page: int, as_json: bool, index_dir: Path | None) -> None:
+    """Search the index; QUERY words are joined by spaces.
+
+    Example: casearch search 天然ガス --lang ja
+    """
+    from .search import Engine, validate_request
+
+    engine = Engine(index_dir or config.index_dir())
+    params = {"q": " ".join(query), "lang": lang, "page": str(page), "per_page": str(limit)}
+    try:
+        result = engine.search(validate_request(params))
+    except QueryError as exc:
+        raise _fail(exc, EXIT_USAGE) from None
+    except (IndexMissing, IndexUnusable) as exc:
+        raise _fail(exc, 1) from None
+    if as_json:
+        click.echo(json.dumps(result.to_json(), ensure_ascii=False, indent=2))
+        return
+    click.echo(f"{result.total} passages ({result.took_ms} ms)")
+    if result.hint:
+        click.echo(result.hint)
+    for n, hit in enumerate(result.hits, start=(page - 1) * limit + 1):
+        click.echo(f"\n{n}. {hit.title} — {hit.section or '(lead)'} [{hit.lang}] {hit.url}")
+        click.echo("   " + _plain_snippet(hit.snippet))
+
+
+def _plain_snippet(snippet: str) -> str:
+    """Terminal rendering of an HTML snippet: marks become bold, entities unescaped."""
+    import html
+
+    marked = snippet.replace("<mark>", "\x00").replace("</mark>", "\x01")
+    text = html.unescape(marked)
+    if sys.stdout.isatty():
+        return text.replace("\x00", "\x1b[1;33m").replace("\x01", "\x1b[0m")
+    return text.replace("\x00", "[").replace("\x01", "]")
+
+
+@main.command()
+@click.argument("text", nargs=-1, required=True)
+@click.option("--lang", type=click.Choice(["ja", "en"]), default=None,
+              help="Accepted for compatibility: one analyzer handles both scripts.")
+@click.option("--json", "as_json", is_flag=True, help='Print {"tokens": [...]}.')
+def analyze(text: tuple[str, ...], lang: str | None, as_json: bool) -> None:
+    """Show how the index sees a text: tokens, offsets, base forms, readings.
+
+    Example: casearch analyze 天然ｶﾞｽﾊﾟｲﾌﾟﾗｲﾝが稼働しています
+    """
+    from .analysis import analyze as run_analyze
+
+    joined = " ".join(text)
+    try:
+        tokens = run_analyze(joined)
+    except CasearchError as exc:
+        raise _fail(exc, 1) from None
+    rows = [
+        {"surface": t.surface, "start": t.start, "end": t.end, "term": t.term, "base": t.base,
+         "reading": t.reading, "pos": t.pos, "indexed": t.indexed, "stop": t.stop}
+        for t in tokens
+    ]
+    if as_json:
+        click.echo(json.dumps({"tokens": rows}, ensure_ascii=False, indent=2))
+        return
+    for row in rows:
+        flag = "" if row["indexed"] else "  (dropped)"
+        flag = flag or ("  (stop: phrases only)" if row["stop"] else "")
+        click.echo(
+            f"{row['start']:>4}-{row['end']:<4} {row['surface']}\tterm={row['term']}\tbase={row['base']}"
+            f"\treading={row['reading'] or '-'}\tpos={row['pos']}{flag}"
+        )
+
+
+@main.command()
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", type=click.IntRange(1, 65535), default=8000, show_default=True)
+@click.option("--threads", type=click.IntRange(1, 64), default=8, show_default=True)
+@click.option("--debug", is_flag=True, help="Flask's development server (reloads, tracebacks).")
+@corpus_option
+@index_option
+def serve(host: str, port: int, threads: int, debug: bool, corpus: Path | None, index_dir: Path | None) -> None:
+    """Serve the search page and the JSON API (waitress); builds the index if missing.
+
+    Example: casearch serve --port 8080
+    """
+    from .index import read_current_or_none, reindex as run_reindex, INDEX_FORMAT
+    from .web import create_app
+
+    corpus = corpus or config.corpus_dir()
+    index_dir = index_dir or config.index_dir()
+    current = read_current_or_none(index_dir)
+    if current is None or current.get("format") != INDEX_FORMAT:
+        click.echo(f"Building the index at {index_dir} from {corpus} ...", err=True)
+        try:
+            report = run_reindex(corpus, index_dir, max_file_bytes=config.max_file_bytes(),
+                                 progress=lambda message: click.echo(message, err=True))
+        except CasearchError as exc:
+            raise _fail(exc, EXIT_NOTHING_DONE) from None
+        for skipped in report.skipped:
+            click.echo(f"skipped {skipped.path}: {skipped.reason}", err=True)
+        click.echo(report.summary(), err=True)
+    app = create_app({"INDEX_DIR": str(index_dir), "CORPUS_DIR": str(corpus)})
+    click.echo(f"casearch serving on http://{host}:{port}/", err=True)
+    if debug:
+        app.run(host=host, port=port, debug=True)
+        return
+    import waitress
+
+    waitress.serve(app, host=host, port=port, threads=threads, ident="casearch")

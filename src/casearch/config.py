@@ -1,0 +1,46 @@
+"""Settings: one table of (name, default, help) feeds the defaults, the CLI and the docs.
+
+Every setting can be overridden by an environment variable ``CASEARCH_<NAME>``; nothing
+else in the package reads ``os.environ`` (the CLI passes its options in explicitly).
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Mapping
+
+
+@dataclass(frozen=True)
+class Setting:
+    name: str
+    default: str
+    help: str
+
+
+SETTINGS: tuple[Setting, ...] = (
+    Setting("CORPUS", "corpus", "Folder of documents to index."),
+    Setting("INDEX", "index", "Folder holding the Whoosh index (generated)."),
+    Setting("MAX_FILE_BYTES", str(20 * 1024 * 1024), "Corpus files larger than this are skipped."),
+)
+
+_DEFAULTS = {s.name: s.default for s in SETTINGS}
+
+
+def get(name: str, environ: Mapping[str, str] | None = None) -> str:
+    """Value of a setting: ``CASEARCH_<name>`` from the environment, else the default."""
+    env = os.environ if environ is None else environ
+    return env.get(f"CASEARCH_{name}") or _DEFAULTS[name]
+
+
+def corpus_dir(environ: Mapping[str, str] | None = None) -> Path:
+    return Path(get("CORPUS", environ))
+
+
+def index_dir(environ: Mapping[str, str] | None = None) -> Path:
+    return Path(get("INDEX", environ))
+
+
+def max_file_bytes(environ: Mapping[str, str] | None = None) -> int:
+    return int(get("MAX_FILE_BYTES", environ))

@@ -1,0 +1,345 @@
+"""Index: schema, atomic build and incremental update, format version, opening for search.
+
+Layout of the index folder::
+
+    index/
+      CURRENT            {"format": "...", "name": "gen-..."}: which generation serves
+      gen-<id>/          a Whoosh index (its own TOC files make each commit atomic)
+      .reindex.lock      held (flock) by the one reindex that may run
+
+Reindex, step by step:
+
+    lock -> discover corpus files -> compare each file's sha256 with the digest stored
+    on its passages -> parse changed files -> delete + add their passages -> commit
+
+An incremental run writes into the serving generation through Whoosh's writer, whose
+commit is atomic: readers see the old TOC until the new one is complete. A full run (or
+a format change, or an unreadable index) builds a new ``gen-*`` folder and then swaps
+``CURRENT`` with ``os.replace``. Digests live in the passages themselves, so the record
+of what was indexed commits together with the postings. A killed run leaves at most an
+unreferenced folder or segment files, cleaned up by the next run.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import json
+import os
+import shutil
+import time
+import uuid
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable, Iterator
+
+from whoosh import index as whoosh_index
+from whoosh.fields import ID, NUMERIC, STORED, TEXT, Schema
+from whoosh.writing import CLEAR
+
+from . import analysis
+from .corpus import CorpusFile, Document, Skipped, discover, digest_of, passages, read_bytes, read_document
+from .errors import CorpusError, IndexLocked, IndexMissing, IndexUnusable
+
+SCHEMA_VERSION = 1
+INDEX_FORMAT = f"{SCHEMA_VERSION}.{analysis.ANALYSIS_VERSION}"
+CURRENT_FILE = "CURRENT"
+LOCK_FILE = ".reindex.lock"
+
+Progress = Callable[[str], None]
+
+
+def build_schema() -> Schema:
+    """One record per passage; title and heading are repeated on each of its passages."""
+
+    def text(boost: float = 1.0) -> TEXT:
+        return TEXT(
+            analyzer=analysis.analyzer("term"), phrase=True, chars=True, stored=True,
+            field_boost=boost, multitoken_query="phrase",
+        )
+
+    return Schema(
+        pid=ID(unique=True, stored=True),
+        doc_id=ID(stored=True, sortable=True),
+        path=ID(stored=True),
+        digest=STORED(),
+        lang=ID(stored=True),
+        title=text(3.0),
+        section=text(2.0),
+        body=text(),
+        section_no=NUMERIC(stored=True, sortable=True),
+        part=NUMERIC(stored=True),
+        date=ID(stored=True, sortable=True),
+        meta=STORED(),
+    )
+
+
+@dataclass
+class ReindexReport:
+    added: int = 0
+    updated: int = 0
+    removed: int = 0
+    skipped: list[Skipped] = field(default_factory=list)
+    passages: int = 0
+    seconds: float = 0.0
+    full: bool = False
+
+    def summary(self) -> str:
+        return (
+            f"added {self.added}, updated {self.updated}, removed {self.removed}, "
+            f"skipped {len(self.skipped)}; {self.passages} passages; {self.seconds:.2f} s"
+        )
+
+
+def passage_records(document: Document) -> Iterator[dict]:
+    """The Whoosh records of a document's passages."""
+    meta = {
+        "title": document.title, "source": document.source, "url": document.url,
+        "translations": list(document.translations),
+        "source_title": document.meta.get("source_title"),
+    }
+    for passage in passages(document):
+        yield {
+            "pid": f"{document.doc_id}#s{passage.section}p{passage.part}",
+            "doc_id": document.doc_id,
+            "path": document.path,
+            "digest": document.digest,
+            "lang": document.lang,
+            "title": document.title,
+            "section": passage.heading or "",
+            "body": passage.text,
+            "section_no": passage.section,
+            "part": passage.part,
+            "date": document.date or "",
+            "meta": meta,
+        }
+
+
+# --- the serving generation -------------------------------------------------------
+
+
+def read_current(index_dir: Path) -> dict | None:
+    try:
+        current = json.loads((index_dir / CURRENT_FILE).read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        return None
+    except (OSError, ValueError) as exc:
+        raise IndexUnusable(f"Index at {index_dir} is unreadable: {exc}") from exc
+    if not isinstance(current, dict) or "name" not in current:
+        raise IndexUnusable(f"Index at {index_dir} has a malformed {CURRENT_FILE} file")
+    return current
+
+
+def open_index(index_dir: Path) -> tuple[whoosh_index.Index, str]:
+    """The serving Whoosh index and its generation name (IndexMissing / IndexUnusable)."""
+    current = read_current(index_dir)
+    if current is None:
+        raise IndexMissing(f"Index not found at {index_dir}")
+    if current.get("format") != INDEX_FORMAT:
+        raise IndexUnusable(
+            f"Index at {index_dir} has format {current.get('format')}, this casearch reads {INDEX_FORMAT}"
+        )
+    path = index_dir / current["name"]
+    try:
+        return whoosh_index.open_dir(str(path)), current["name"]
+    except Exception as exc:  # Whoosh raises many kinds for a damaged index
+        raise IndexUnusable(f"Index at {index_dir} cannot be opened: {exc}") from exc
+
+
+def _write_current(index_dir: Path, name: str) -> None:
+    tmp = index_dir / f".{CURRENT_FILE}.{uuid.uuid4().hex}.tmp"
+    with open(tmp, "w", encoding="utf-8") as out:
+        json.dump({"format": INDEX_FORMAT, "name": name}, out)
+        out.flush()
+        os.fsync(out.fileno())
+    os.replace(tmp, index_dir / CURRENT_FILE)
+    _fsync_dir(index_dir)
+
+
+def _fsync_dir(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _remove_stale_generations(index_dir: Path, keep: set[str]) -> None:
+    """Delete generation folders nobody serves; the previous one stays for open readers."""
+    for child in index_dir.glob("gen-*"):
+        if child.name not in keep and child.is_dir():
+            shutil.rmtree(child, ignore_errors=True)
+    for tmp in index_dir.glob(f".{CURRENT_FILE}.*.tmp"):
+        tmp.unlink(missing_ok=True)
+
+
+@contextmanager
+def reindex_lock(index_dir: Path) -> Iterator[None]:
+    """Exclusive across processes; the kernel drops it if the holder dies."""
+    try:
+        index_dir.mkdir(parents=True, exist_ok=True)
+        fd = os.open(index_dir / LOCK_FILE, os.O_CREAT | os.O_WRONLY, 0o644)
+    except OSError as exc:
+        raise IndexUnusable(
+            f"Index folder {index_dir} is not writable: {exc.strerror or exc}",
+            hint="Choose another folder with --index DIR or fix its permissions.",
+        ) from exc
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise IndexLocked(f"Index at {index_dir} is locked by another reindex") from None
+        yield
+    finally:
+        os.close(fd)
+
+
+# --- reindex ----------------------------------------------------------------------
+
+
+def reindex(
+    corpus_dir: Path, index_dir: Path, *, full: bool = False, max_file_bytes: int = 20 << 20,
+    progress: Progress | None = None,
+) -> ReindexReport:
+    """Bring the index at ``index_dir`` up to date with ``corpus_dir`` (see module doc)."""
+    began = time.perf_counter()
+    say = progress or (lambda message: None)
+    with reindex_lock(index_dir):
+        files, skipped = discover(corpus_dir)
+        current = _usable_current(index_dir, full, say)
+        report = ReindexReport(skipped=list(skipped), full=current is None)
+        if current is None:
+            name = _build_generation(index_dir, files, report, max_file_bytes, say)
+            previous = read_current_or_none(index_dir)
+            _write_current(index_dir, name)
+            keep = {name} | ({previous["name"]} if previous else set())
+        else:
+            name = current["name"]
+            _update_generation(index_dir / name, files, report, max_file_bytes, say)
+            keep = {name}
+        _remove_stale_generations(index_dir, keep)
+        report.passages = count_passages(index_dir / name)
+    report.seconds = time.perf_counter() - began
+    return report
+
+
+def read_current_or_none(index_dir: Path) -> dict | None:
+    try:
+        return read_current(index_dir)
+    except IndexUnusable:
+        return None
+
+
+def _usable_current(index_dir: Path, full: bool, say: Progress) -> dict | None:
+    """The generation to update in place, or None when a new one must be built."""
+    if full:
+        return None
+    current = read_current_or_none(index_dir)
+    if current is None:
+        return None
+    if current.get("format") != INDEX_FORMAT:
+        say(f"index format {current.get('format')} != {INDEX_FORMAT}: rebuilding")
+        return None
+    try:
+        whoosh_index.open_dir(str(index_dir / current["name"])).doc_count()
+    except Exception as exc:  # a damaged generation is rebuilt, not patched
+        say(f"index unreadable ({exc}): rebuilding")
+        return None
+    return current
+
+
+def _build_generation(
+    index_dir: Path, files: list[CorpusFile], report: ReindexReport, max_bytes: int, say: Progress
+) -> str:
+    name = f"gen-{time.strftime('%Y%m%d%H%M%S')}-{uuid.uuid4().hex[:8]}"
+    path = index_dir / name
+    path.mkdir(parents=True)
+    ix = whoosh_index.create_in(str(path), build_schema())
+    writer = ix.writer(limitmb=256)
+    try:
+        for n, file in enumerate(files, start=1):
+            document = _load(file, max_bytes, report)
+            if document is not None:
+                for record in passage_records(document):
+                    writer.add_document(**record)
+                report.added += 1
+            _tick(say, n, len(files))
+        writer.commit(mergetype=CLEAR)
+    except BaseException:
+        writer.cancel()
+        raise
+    return name
+
+
+def _update_generation(
+    path: Path, files: list[CorpusFile], report: ReindexReport, max_bytes: int, say: Progress
+) -> None:
+    ix = whoosh_index.open_dir(str(path))
+    indexed = indexed_digests(ix)
+    writer = ix.writer(limitmb=256)
+    try:
+        seen: set[str] = set()
+        for n, file in enumerate(files, start=1):
+            seen.add(file.doc_id)
+            _update_file(writer, file, indexed.get(file.doc_id), report, max_bytes)
+            _tick(say, n, len(files))
+        skipped_ids = {s.path.rsplit(".", 1)[0] for s in report.skipped}
+        for doc_id in sorted(set(indexed) - seen - skipped_ids):
+            writer.delete_by_term("doc_id", doc_id)
+            report.removed += 1
+        writer.commit()
+    except BaseException:
+        writer.cancel()
+        raise
+
+
+def _update_file(writer, file: CorpusFile, old_digest: str | None, report: ReindexReport, max_bytes: int) -> None:
+    try:
+        raw = read_bytes(file, max_bytes)
+    except CorpusError as exc:
+        report.skipped.append(Skipped(file.rel, str(exc)))
+        return
+    if old_digest == digest_of(raw):
+        return
+    document = _parse(file, raw, report)
+    if document is None:
+        return  # the previous version, if any, stays searchable
+    writer.delete_by_term("doc_id", file.doc_id)
+    for record in passage_records(document):
+        writer.add_document(**record)
+    if old_digest is None:
+        report.added += 1
+    else:
+        report.updated += 1
+
+
+def _load(file: CorpusFile, max_bytes: int, report: ReindexReport) -> Document | None:
+    try:
+        raw = read_bytes(file, max_bytes)
+    except CorpusError as exc:
+        report.skipped.append(Skipped(file.rel, str(exc)))
+        return None
+    return _parse(file, raw, report)
+
+
+def _parse(file: CorpusFile, raw: bytes, report: ReindexReport) -> Document | None:
+    try:
+        return read_document(file, raw)
+    except CorpusError as exc:
+        report.skipped.append(Skipped(file.rel, str(exc)))
+        return None
+
+
+def _tick(say: Progress, n: int, total: int) -> None:
+    if n == total or n % 100 == 0:
+        say(f"indexed {n}/{total} files")
+
+
+def indexed_digests(ix: whoosh_index.Index) -> dict[str, str]:
+    """doc_id -> digest of the file its passages came from."""
+    with ix.searcher() as searcher:
+        return {fields["doc_id"]: fields["digest"] for fields in searcher.all_stored_fields()}
+
+
+def count_passages(path: Path) -> int:
+    return whoosh_index.open_dir(str(path)).doc_count()

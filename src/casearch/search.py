@@ -1,0 +1,273 @@
+"""Search: validated request -> Whoosh query -> ranked passages -> hits with snippets.
+
+    validate_request   the contract's parameter rules (q, lang, page, per_page)
+    Engine.search      querylang.parse -> Whoosh search (BM25F; title and heading weigh
+                       more; language filter) -> order by score, then doc_id, section ->
+                       the requested page -> snippets from stored offsets
+    Engine.document    a whole document's sections, optionally highlighted for a query
+
+The engine keeps no searcher between calls: each call opens one (about a millisecond),
+uses it, and closes it, so a commit by a concurrent reindex is seen by the next call and
+no searcher is ever shared between threads. Results are plain dataclasses; the web page,
+the JSON endpoint and the CLI all render the same ``SearchResult``.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Mapping
+from urllib.parse import quote
+
+from whoosh import query as wq
+from whoosh.sorting import FieldFacet, MultiFacet, ScoreFacet
+
+from . import index as index_mod
+from .errors import IndexUnusable, QueryError
+from .querylang import FIELDS, ParsedQuery, parse
+from .snippets import highlight, make_snippet, match_spans
+
+MAX_QUERY_CHARS = 500
+MAX_PAGE = 1000
+MAX_PER_PAGE = 50
+LANGS = ("all", "ja", "en")
+_DIGITS = re.compile(r"[0-9]{1,7}")
+
+
+@dataclass(frozen=True)
+class SearchRequest:
+    q: str
+    lang: str = "all"
+    page: int = 1
+    per_page: int = 10
+
+
+@dataclass
+class Hit:
+    doc_id: str
+    title: str
+    lang: str
+    section: str | None
+    url: str
+    score: float
+    snippet: str
+    section_no: int = field(default=1, repr=False)
+
+
+@dataclass
+class SearchResult:
+    query: str
+    lang: str
+    page: int
+    per_page: int
+    total: int
+    took_ms: float
+    hits: list[Hit]
+    suggestion: str | None = None
+    hint: str | None = None
+
+    def to_json(self) -> dict:
+        data = asdict(self)
+        for hit in data["hits"]:
+            hit.pop("section_no", None)
+        return data
+
+
+@dataclass
+class DocumentSection:
+    number: int
+    heading: str | None
+    heading_html: str | None
+    paragraphs_html: list[str]
+
+
+@dataclass
+class DocumentView:
+    doc_id: str
+    title: str
+    title_html: str
+    lang: str
+    source: str | None
+    url: str | None
+    date: str | None
+    translations: list[str]
+    sections: list[DocumentSection]
+
+
+def validate_request(params: Mapping[str, str]) -> SearchRequest:
+    """The contract's parameter rules; raises QueryError naming the bad parameter."""
+    raw_q = params.get("q")
+    if raw_q is None:
+        raise QueryError("q is required", param="q")
+    q = raw_q.strip()
+    if not q:
+        raise QueryError("q must not be empty", param="q")
+    if len(q) > MAX_QUERY_CHARS:
+        raise QueryError(f"q must be at most {MAX_QUERY_CHARS} characters", param="q")
+    lang = params.get("lang") or "all"
+    if lang not in LANGS:
+        raise QueryError("lang must be one of all, ja, en", param="lang")
+    page = _int_param(params, "page", 1, 1, MAX_PAGE)
+    per_page = _int_param(params, "per_page", 10, 1, MAX_PER_PAGE)
+    return SearchRequest(q, lang, page, per_page)
+
+
+def _int_param(params: Mapping[str, str], name: str, default: int, low: int, high: int) -> int:
+    raw = params.get(name)
+    if raw is None or raw == "":
+        return default
+    raw = raw.strip()
+    if not _DIGITS.fullmatch(raw) or not low <= int(raw) <= high:
+        raise QueryError(f"{name} must be an integer from {low} to {high}", param=name)
+    return int(raw)
+
+
+def doc_url(doc_id: str, section_no: int | None = None) -> str:
+    """``/doc/<id>#sN`` with non-ASCII characters percent-encoded."""
+    url = "/doc/" + quote(doc_id, safe="/")
+    return f"{url}#s{section_no}" if section_no else url
+
+
+class Engine:
+    """Search over the index folder; safe to share between threads."""
+
+    def __init__(self, index_dir: Path) -> None:
+        self.index_dir = Path(index_dir)
+        self._lock = threading.Lock()
+        self._opened: tuple[str, object] | None = None
+
+    def _index(self):
+        """The Whoosh index of the serving generation, reopened after a full rebuild."""
+        current = index_mod.read_current(self.index_dir)
+        with self._lock:
+            if self._opened is None or current is None or self._opened[0] != current.get("name"):
+                ix, name = index_mod.open_index(self.index_dir)
+                self._opened = (name, ix)
+            return self._opened[1]
+
+    def searcher(self):
+        try:
+            return self._index().searcher()
+        except (IndexUnusable, index_mod.IndexMissing):
+            raise
+        except Exception as exc:  # a generation deleted or damaged under us
+            with self._lock:
+                self._opened = None
+            raise IndexUnusable(f"Index at {self.index_dir} cannot be read: {exc}") from exc
+
+    def stats(self) -> dict[str, int]:
+        with self.searcher() as searcher:
+            doc_ids = {fields["doc_id"] for fields in searcher.all_stored_fields()}
+            return {"documents": len(doc_ids), "passages": searcher.doc_count()}
+
+    def search(self, request: SearchRequest) -> SearchResult:
+        began = time.perf_counter()
+        with self.searcher() as searcher:
+            parsed = parse(request.q, _prefix_expander(searcher))
+            hits, total = self._run(searcher, parsed, request)
+        took = round((time.perf_counter() - began) * 1000, 2)
+        return SearchResult(
+            request.q, request.lang, request.page, request.per_page, total, took, hits,
+            hint=_hint(parsed, total),
+        )
+
+    def _run(self, searcher, parsed: ParsedQuery, request: SearchRequest) -> tuple[list[Hit], int]:
+        if parsed.query is None:
+            return [], 0
+        lang_filter = None if request.lang == "all" else wq.Term("lang", request.lang)
+        order = MultiFacet([ScoreFacet(), FieldFacet("doc_id"), FieldFacet("section_no")])
+        results = searcher.search(
+            parsed.query, limit=request.page * request.per_page, filter=lang_filter,
+            sortedby=order,
+        )
+        total = len(results)
+        first = (request.page - 1) * request.per_page
+        hits = [
+            self._hit(searcher, parsed, docnum, -key[0])
+            for key, docnum in results.top_n[first : first + request.per_page]
+        ]
+        return hits, total
+
+    def _hit(self, searcher, parsed: ParsedQuery, docnum: int, score: float) -> Hit:
+        stored = searcher.stored_fields(docnum)
+        spans = match_spans(searcher, docnum, "body", parsed.units)
+        return Hit(
+            doc_id=stored["doc_id"], title=stored["title"], lang=stored["lang"],
+            section=stored["section"] or None,
+            url=doc_url(stored["doc_id"], stored["section_no"]),
+            score=round(score, 4), snippet=make_snippet(stored["body"], spans),
+            section_no=stored["section_no"],
+        )
+
+    def document(self, doc_id: str, q: str | None = None) -> DocumentView | None:
+        """The whole document (None when unknown); query terms highlighted when q given."""
+        with self.searcher() as searcher:
+            docnums = sorted(
+                searcher.document_numbers(doc_id=doc_id),
+                key=lambda n: (searcher.stored_fields(n)["section_no"], searcher.stored_fields(n)["part"]),
+            )
+            if not docnums:
+                return None
+            units = parse(q, _prefix_expander(searcher)).units if q else []
+            return _document_view(searcher, docnums, units)
+
+
+def _document_view(searcher, docnums: list[int], units) -> DocumentView:
+    first = searcher.stored_fields(docnums[0])
+    meta = first.get("meta") or {}
+    sections: dict[int, DocumentSection] = {}
+    for docnum in docnums:
+        stored = searcher.stored_fields(docnum)
+        number = stored["section_no"]
+        if number not in sections:
+            heading = stored["section"] or None
+            heading_html = highlight(heading, match_spans(searcher, docnum, "section", units)) if heading else None
+            sections[number] = DocumentSection(number, heading, heading_html, [])
+        sections[number].paragraphs_html += _paragraphs_html(
+            stored["body"], match_spans(searcher, docnum, "body", units)
+        )
+    title_html = highlight(first["title"], match_spans(searcher, docnums[0], "title", units))
+    return DocumentView(
+        first["doc_id"], first["title"], title_html, first["lang"], meta.get("source"),
+        meta.get("url"), first.get("date") or None, list(meta.get("translations") or []),
+        [sections[n] for n in sorted(sections)],
+    )
+
+
+def _paragraphs_html(text: str, spans) -> list[str]:
+    """Highlighted HTML per paragraph (blank-line separated) of a passage."""
+    out: list[str] = []
+    for match in re.finditer(r"(?:[^\n]|\n(?!\s*\n))+", text):
+        a, b = match.span()
+        inside = [(max(s, a), min(e, b)) for s, e in spans if s < b and e > a]
+        html = highlight(text, inside, a, b)
+        if html:
+            out.append(html)
+    return out
+
+
+def _prefix_expander(searcher):
+    def expand(fieldname: str, prefix: str) -> list[str]:
+        terms: list[str] = []
+        for term in searcher.reader().expand_prefix(fieldname, prefix):
+            terms.append(term.decode("utf-8") if isinstance(term, bytes) else term)
+            if len(terms) > 10_000:
+                break
+        return terms
+
+    return expand
+
+
+def _hint(parsed: ParsedQuery, total: int) -> str | None:
+    if parsed.stop_only and parsed.query is None:
+        words = "、".join(parsed.stop_only)
+        return (
+            f"「{words}」 only holds particles or common words, which are not searched on "
+            "their own. Add a content word, or quote a whole phrase."
+        )
+    if parsed.dropped_terms:
+        return f"The query was long: {parsed.dropped_terms} of its terms were left out."
+    return None

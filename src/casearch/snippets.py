@@ -1,0 +1,171 @@
+"""Snippets: where the query matched in a passage, and a short highlighted excerpt.
+
+    match_spans   per highlight unit, read the term's postings for this passage: the
+                  index stores each token's position and character offsets (Whoosh's
+                  ``Characters`` format), so nothing is re-analyzed at query time; a
+                  phrase is marked only where its terms stand at consecutive positions
+    sentences     the passage cut after 。！？.!? and at line ends
+    choose        the run of whole sentences (at most ~160 characters) holding the most
+                  distinct units, then the most matches; a longer sentence is cut
+                  around its first match and the cut is marked with …
+    render        HTML-escape everything, wrap the spans in <mark>
+
+Offsets are those of the stored text, so a mark always lands on the characters the user
+sees, whatever normalization the analyzer applied.
+"""
+
+from __future__ import annotations
+
+import re
+from html import escape
+from typing import Iterable, Sequence
+
+from .querylang import Unit
+
+SNIPPET_CHARS = 160
+_SENTENCE = re.compile(r"[^。！？!?.\n]*(?:[。！？!?]+[」』)）\"']*|\.(?=\s|$)|\n|$)")
+
+Span = tuple[int, int]
+
+
+def match_spans(searcher, docnum: int, fieldname: str, units: Iterable[Unit]) -> list[Span]:
+    """Character spans of the units' matches in one stored field of one passage."""
+    cache: dict[str, list[tuple[int, int, int]]] = {}
+    spans: list[Span] = []
+    for unit in units:
+        if fieldname not in unit.fields:
+            continue
+        occurrences = [_occurrences(searcher, docnum, fieldname, term, cache) for term in unit.terms]
+        spans += _phrase_spans(occurrences)
+    return merge_spans(spans)
+
+
+def _occurrences(searcher, docnum: int, fieldname: str, term: str, cache: dict) -> list[tuple[int, int, int]]:
+    """(position, startchar, endchar) of ``term`` in the passage, via its postings."""
+    if term in cache:
+        return cache[term]
+    found: list[tuple[int, int, int]] = []
+    try:
+        matcher = searcher.postings(fieldname, term)
+    except Exception:  # the term is not in this field's vocabulary
+        matcher = None
+    if matcher is not None:
+        matcher.skip_to(docnum)
+        if matcher.is_active() and matcher.id() == docnum:
+            found = list(matcher.value_as("characters"))
+    cache[term] = found
+    return found
+
+
+def _phrase_spans(occurrences: list[list[tuple[int, int, int]]]) -> list[Span]:
+    if not occurrences or not all(occurrences):
+        return []
+    if len(occurrences) == 1:
+        return [(start, end) for _, start, end in occurrences[0]]
+    later = [{pos: end for pos, _, end in occ} for occ in occurrences[1:]]
+    spans: list[Span] = []
+    for pos, start, _ in occurrences[0]:
+        ends = [positions.get(pos + i) for i, positions in enumerate(later, start=1)]
+        if all(e is not None for e in ends):
+            spans.append((start, ends[-1]))
+    return spans
+
+
+def merge_spans(spans: Iterable[Span]) -> list[Span]:
+    """Sorted, with overlapping spans joined.
+
+    >>> merge_spans([(5, 8), (0, 2), (1, 3)])
+    [(0, 3), (5, 8)]
+    """
+    merged: list[Span] = []
+    for start, end in sorted(spans):
+        if merged and start < merged[-1][1]:
+            merged[-1] = (merged[-1][0], max(end, merged[-1][1]))
+        else:
+            merged.append((start, end))
+    return merged
+
+
+def sentences(text: str) -> list[Span]:
+    """Spans of the sentences of ``text`` (terminators and closing brackets included).
+
+    >>> t = "一つ目。二つ目！Three. Four"
+    >>> [t[a:b] for a, b in sentences(t)]
+    ['一つ目。', '二つ目！', 'Three.', ' Four']
+    """
+    found: list[Span] = []
+    for match in _SENTENCE.finditer(text):
+        if match.end() > match.start():
+            found.append((match.start(), match.end()))
+    return found
+
+
+def make_snippet(text: str, spans: Sequence[Span], size: int = SNIPPET_CHARS) -> str:
+    """HTML snippet of at most about ``size`` characters around the best matches."""
+    start, end = _choose_window(text, spans, size)
+    clipped = [(max(a, start), min(b, end)) for a, b in spans if a < end and b > start]
+    html = highlight(text, clipped, start, end)
+    prefix = "…" if start > 0 and not _at_sentence_start(text, start) else ""
+    suffix = "…" if end < len(text) and not _at_sentence_end(text, end) else ""
+    return prefix + html + suffix
+
+
+def highlight(text: str, spans: Sequence[Span], start: int = 0, end: int | None = None) -> str:
+    """``text[start:end]`` escaped, with each span wrapped in <mark>; line ends -> spaces."""
+    end = len(text) if end is None else end
+    out: list[str] = []
+    cursor = start
+    for a, b in spans:
+        out.append(escape(_flatten(text[cursor:a]), quote=True))
+        out.append("<mark>" + escape(_flatten(text[a:b]), quote=True) + "</mark>")
+        cursor = b
+    out.append(escape(_flatten(text[cursor:end]), quote=True))
+    return "".join(out).strip()
+
+
+def _flatten(text: str) -> str:
+    return re.sub(r"\s*\n\s*", " ", text)
+
+
+def _choose_window(text: str, spans: Sequence[Span], size: int) -> Span:
+    bounds = sentences(text) or [(0, len(text))]
+    best: tuple[tuple[int, int, int], Span] | None = None
+    for i, (first_start, _) in enumerate(bounds):
+        j = i
+        while j + 1 < len(bounds) and bounds[j + 1][1] - first_start <= size:
+            j += 1
+        window = (first_start, bounds[j][1])
+        if window[1] - window[0] > size:
+            window = _cut_around(window, spans, size)
+        inside = [s for s in spans if s[0] >= window[0] and s[1] <= window[1]]
+        score = (len({text[a:b] for a, b in inside}), len(inside), -i)
+        if best is None or score > best[0]:
+            best = (score, window)
+    assert best is not None
+    return _trim(text, best[1])
+
+
+def _cut_around(window: Span, spans: Sequence[Span], size: int) -> Span:
+    start, end = window
+    first = next((s for s in spans if start <= s[0] < end), None)
+    if first is not None and first[0] - start > size // 4:
+        start = max(start, min(first[0] - size // 4, end - size))
+    return start, min(end, start + size)
+
+
+def _trim(text: str, window: Span) -> Span:
+    start, end = window
+    while start < end and text[start].isspace():
+        start += 1
+    while end > start and text[end - 1].isspace():
+        end -= 1
+    return start, end
+
+
+def _at_sentence_start(text: str, pos: int) -> bool:
+    before = text[:pos].rstrip()
+    return not before or before[-1] in "。！？!?.」』)）\n"
+
+
+def _at_sentence_end(text: str, pos: int) -> bool:
+    return text[pos - 1] in "。！？!?.」』)）" or text[pos:].startswith("\n")
