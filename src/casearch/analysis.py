@@ -49,6 +49,7 @@ ENGLISH_STOP_WORDS = frozenset(
 
 _LATIN_WORD = re.compile(r"[0-9A-Za-z\u00c0-\u024f]+(?:['\u2019][A-Za-z]+)?")
 _HAS_WORD_CHAR = re.compile(r"[^\W_]")
+_SYMBOL_RUN = re.compile(r"\S+")
 _CONTINUATION = frozenset("\uff9e\uff9f\u3099\u309a")
 _SEPARATOR_CATEGORIES = frozenset({"Cc", "Cf", "Cs", "Zl", "Zp"})
 
@@ -218,7 +219,12 @@ def _latin(match: re.Match[str], offset: int) -> _Raw:
 def _japanese(line: str, begin: int, end: int, offset: int) -> Iterator[_Raw]:
     chunk = line[begin:end]
     if not _HAS_WORD_CHAR.search(chunk):
-        return  # only spaces and punctuation: nothing a search could use
+        # only spaces and punctuation: no need to ask MeCab, it would call them symbols
+        for match in _SYMBOL_RUN.finditer(chunk):
+            start = begin + match.start() + offset
+            yield _Raw(start, start + len(match.group()), match.group(), match.group(), None, "補助記号",
+                       None, False, False)
+        return
     cursor = 0
     for node in tagger()(chunk):
         surface = node.surface

@@ -190,3 +190,7 @@ def serve(host: str, port: int, threads: int, debug: bool, corpus: Path | None, 
     import waitress
 
     waitress.serve(app, host=host, port=port, threads=threads, ident="casearch")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,42 @@
+"""The README documents every command, and the built wheel carries the templates."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+import pytest
+
+from casearch.cli import main
+
+from conftest import REPO
+
+
+def test_readme_first_screen_has_the_two_commands() -> None:
+    first_screen = "\n".join((REPO / "README.md").read_text(encoding="utf-8").splitlines()[:25])
+    assert "make serve" in first_screen and "make test" in first_screen
+
+
+def test_every_cli_command_has_help_and_is_in_the_readme() -> None:
+    readme = (REPO / "README.md").read_text(encoding="utf-8")
+    for name, command in main.commands.items():
+        assert command.help and "Example:" in command.help, name
+        assert f"casearch {name}" in readme, name
+
+
+def test_ci_runs_the_readme_test_command() -> None:
+    assert "make test" in (REPO / ".ci" / "run").read_text(encoding="utf-8")
+
+
+@pytest.mark.slow
+def test_wheel_ships_the_templates(tmp_path: Path) -> None:
+    subprocess.run(
+        [sys.executable, "-m", "pip", "wheel", "--no-deps", "--quiet", "-w", str(tmp_path), str(REPO)],
+        check=True, capture_output=True, timeout=600,
+    )
+    wheel = next(tmp_path.glob("casearch-*.whl"))
+    names = zipfile.ZipFile(wheel).namelist()
+    for template in ["base.html", "search.html", "doc.html", "_hit.html", "error.html", "style.css"]:
+        assert f"casearch/templates/{template}" in names
