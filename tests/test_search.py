@@ -185,3 +185,23 @@ def test_invalid_parameters_name_the_parameter(params: dict, param: str) -> None
 def test_query_of_500_characters_is_accepted(engine: Engine) -> None:
     result = search(engine, " ".join(["鉄道"] * 166)[:500])
     assert result.total >= 1
+
+
+def test_facets_count_matches_per_language_whatever_the_filter(engine: Engine) -> None:
+    everything = search(engine, "中国 OR China")
+    only_en = search(engine, "中国 OR China", lang="en")
+    assert everything.facets == only_en.facets
+    assert everything.facets["all"] == everything.total == everything.facets["ja"] + everything.facets["en"]
+    assert only_en.total == only_en.facets["en"]
+
+
+def test_sort_by_date_puts_newest_first_and_undated_last(tmp_path: Path) -> None:
+    write(tmp_path / "c/old.md", "---\ndate: 2020-01-01\n---\n鉄道の話。\n")
+    write(tmp_path / "c/new.md", "---\ndate: 2025-06-17\n---\n鉄道の話。鉄道。鉄道。\n")
+    write(tmp_path / "c/none.md", "鉄道の話。鉄道。鉄道。鉄道。鉄道。\n")
+    reindex(tmp_path / "c", tmp_path / "ix")
+    engine = Engine(tmp_path / "ix")
+    by_date = search(engine, "鉄道", sort="date")
+    assert [h.doc_id for h in by_date.hits] == ["new", "old", "none"]
+    assert by_date.hits[0].score > by_date.hits[1].score  # scores are still real scores
+    assert [h.doc_id for h in search(engine, "鉄道").hits][0] == "none"

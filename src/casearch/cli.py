@@ -65,7 +65,7 @@ def reindex(corpus: Path | None, index_dir: Path | None, full: bool) -> None:
     try:
         report = run_reindex(
             corpus, index_dir, full=full, max_file_bytes=config.max_file_bytes(),
-            progress=lambda message: click.echo(message, err=True),
+            progress=lambda message: click.echo(message, err=True), phase=_phase_hook(),
         )
     except (CorpusMissing, IndexLocked, IndexUnusable) as exc:
         raise _fail(exc, EXIT_NOTHING_DONE) from None
@@ -74,6 +74,22 @@ def reindex(corpus: Path | None, index_dir: Path | None, full: bool) -> None:
     click.echo(report.summary())
     if report.skipped:
         raise click.exceptions.Exit(EXIT_SKIPPED)
+
+
+def _phase_hook():
+    """With CASEARCH_PHASE_PAUSE set, announce each writer phase and wait (crash tests)."""
+    pause = config.phase_pause()
+    if pause is None:
+        return None
+
+    def announce(name: str) -> None:
+        import time
+
+        click.echo(f"phase: {name}", err=True)
+        sys.stderr.flush()
+        time.sleep(pause)
+
+    return announce
 
 
 @main.command()

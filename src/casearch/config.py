@@ -23,6 +23,7 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("CORPUS", "corpus", "Folder of documents to index."),
     Setting("INDEX", "index", "Folder holding the Whoosh index (generated)."),
     Setting("MAX_FILE_BYTES", str(20 * 1024 * 1024), "Corpus files larger than this are skipped."),
+    Setting("PHASE_PAUSE", "", "Tests only: reindex prints 'phase: NAME' to stderr and sleeps this many seconds at each writer phase."),
 )
 
 _DEFAULTS = {s.name: s.default for s in SETTINGS}
@@ -44,3 +45,9 @@ def index_dir(environ: Mapping[str, str] | None = None) -> Path:
 
 def max_file_bytes(environ: Mapping[str, str] | None = None) -> int:
     return int(get("MAX_FILE_BYTES", environ))
+
+
+def phase_pause(environ: Mapping[str, str] | None = None) -> float | None:
+    """Seconds to pause at each reindex phase (crash tests), or None when unset."""
+    value = get("PHASE_PAUSE", environ)
+    return float(value) if value else None

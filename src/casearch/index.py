@@ -47,6 +47,11 @@ CURRENT_FILE = "CURRENT"
 LOCK_FILE = ".reindex.lock"
 
 Progress = Callable[[str], None]
+Phase = Callable[[str], None]  # told "files-added", "segments-written", "committed", "current-swapped"
+
+
+def _no_phase(name: str) -> None:
+    return None
 
 
 def build_schema() -> Schema:
@@ -199,23 +204,28 @@ def reindex_lock(index_dir: Path) -> Iterator[None]:
 
 def reindex(
     corpus_dir: Path, index_dir: Path, *, full: bool = False, max_file_bytes: int = 20 << 20,
-    progress: Progress | None = None,
+    progress: Progress | None = None, phase: Phase | None = None,
 ) -> ReindexReport:
-    """Bring the index at ``index_dir`` up to date with ``corpus_dir`` (see module doc)."""
+    """Bring the index at ``index_dir`` up to date with ``corpus_dir`` (see module doc).
+
+    ``phase`` is told when the writer passes each step (used by the crash tests).
+    """
     began = time.perf_counter()
     say = progress or (lambda message: None)
+    phase = phase or _no_phase
     with reindex_lock(index_dir):
         files, skipped = discover(corpus_dir)
         current = _usable_current(index_dir, full, say)
         report = ReindexReport(skipped=list(skipped), full=current is None)
         if current is None:
-            name = _build_generation(index_dir, files, report, max_file_bytes, say)
+            name = _build_generation(index_dir, files, report, max_file_bytes, say, phase)
             previous = read_current_or_none(index_dir)
             _write_current(index_dir, name)
+            phase("current-swapped")
             keep = {name} | ({previous["name"]} if previous else set())
         else:
             name = current["name"]
-            _update_generation(index_dir / name, files, report, max_file_bytes, say)
+            _update_generation(index_dir / name, files, report, max_file_bytes, say, phase)
             keep = {name}
         _remove_stale_generations(index_dir, keep)
         report.passages = count_passages(index_dir / name)
@@ -249,13 +259,14 @@ def _usable_current(index_dir: Path, full: bool, say: Progress) -> dict | None:
 
 
 def _build_generation(
-    index_dir: Path, files: list[CorpusFile], report: ReindexReport, max_bytes: int, say: Progress
+    index_dir: Path, files: list[CorpusFile], report: ReindexReport, max_bytes: int, say: Progress,
+    phase: Phase,
 ) -> str:
     name = f"gen-{time.strftime('%Y%m%d%H%M%S')}-{uuid.uuid4().hex[:8]}"
     path = index_dir / name
     path.mkdir(parents=True)
     ix = whoosh_index.create_in(str(path), build_schema())
-    writer = ix.writer(limitmb=256)
+    writer = _announcing_writer(ix, phase)
     try:
         for n, file in enumerate(files, start=1):
             document = _load(file, max_bytes, report)
@@ -264,7 +275,9 @@ def _build_generation(
                     writer.add_document(**record)
                 report.added += 1
             _tick(say, n, len(files))
+        phase("files-added")
         writer.commit(mergetype=CLEAR)
+        phase("committed")
     except BaseException:
         writer.cancel()
         raise
@@ -272,11 +285,12 @@ def _build_generation(
 
 
 def _update_generation(
-    path: Path, files: list[CorpusFile], report: ReindexReport, max_bytes: int, say: Progress
+    path: Path, files: list[CorpusFile], report: ReindexReport, max_bytes: int, say: Progress,
+    phase: Phase,
 ) -> None:
     ix = whoosh_index.open_dir(str(path))
     indexed = indexed_digests(ix)
-    writer = ix.writer(limitmb=256)
+    writer = _announcing_writer(ix, phase)
     try:
         seen: set[str] = set()
         for n, file in enumerate(files, start=1):
@@ -287,10 +301,25 @@ def _update_generation(
         for doc_id in sorted(set(indexed) - seen - skipped_ids):
             writer.delete_by_term("doc_id", doc_id)
             report.removed += 1
+        phase("files-added")
         writer.commit()
+        phase("committed")
     except BaseException:
         writer.cancel()
         raise
+
+
+def _announcing_writer(ix: whoosh_index.Index, phase: Phase):
+    """A writer that tells ``phase`` when its segment files are on disk, before the TOC."""
+    writer = ix.writer(limitmb=256)
+    write_toc = writer._commit_toc
+
+    def commit_toc(segments):
+        phase("segments-written")
+        write_toc(segments)
+
+    writer._commit_toc = commit_toc
+    return writer
 
 
 def _update_file(writer, file: CorpusFile, old_digest: str | None, report: ReindexReport, max_bytes: int) -> None:

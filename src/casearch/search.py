@@ -34,6 +34,7 @@ MAX_QUERY_CHARS = 500
 MAX_PAGE = 1000
 MAX_PER_PAGE = 50
 LANGS = ("all", "ja", "en")
+SORTS = ("relevance", "date")
 _DIGITS = re.compile(r"[0-9]{1,7}")
 
 
@@ -43,6 +44,7 @@ class SearchRequest:
     lang: str = "all"
     page: int = 1
     per_page: int = 10
+    sort: str = "relevance"
 
 
 @dataclass
@@ -54,6 +56,8 @@ class Hit:
     url: str
     score: float
     snippet: str
+    date: str | None = None
+    source: str | None = None
     section_no: int = field(default=1, repr=False)
 
 
@@ -68,6 +72,8 @@ class SearchResult:
     hits: list[Hit]
     suggestion: str | None = None
     hint: str | None = None
+    sort: str = "relevance"
+    facets: dict[str, int] = field(default_factory=dict)  # matching passages per language
 
     def to_json(self) -> dict:
         data = asdict(self)
@@ -112,7 +118,10 @@ def validate_request(params: Mapping[str, str]) -> SearchRequest:
         raise QueryError("lang must be one of all, ja, en", param="lang")
     page = _int_param(params, "page", 1, 1, MAX_PAGE)
     per_page = _int_param(params, "per_page", 10, 1, MAX_PER_PAGE)
-    return SearchRequest(q, lang, page, per_page)
+    sort = params.get("sort") or "relevance"
+    if sort not in SORTS:
+        raise QueryError("sort must be relevance or date", param="sort")
+    return SearchRequest(q, lang, page, per_page, sort)
 
 
 def _int_param(params: Mapping[str, str], name: str, default: int, low: int, high: int) -> int:
@@ -168,17 +177,21 @@ class Engine:
         with self.searcher() as searcher:
             parsed = parse(request.q, _prefix_expander(searcher))
             hits, total = self._run(searcher, parsed, request)
+            facets = _facets(searcher, parsed)
         took = round((time.perf_counter() - began) * 1000, 2)
         return SearchResult(
             request.q, request.lang, request.page, request.per_page, total, took, hits,
-            hint=_hint(parsed, total),
+            hint=_hint(parsed, total), sort=request.sort, facets=facets,
         )
 
     def _run(self, searcher, parsed: ParsedQuery, request: SearchRequest) -> tuple[list[Hit], int]:
         if parsed.query is None:
             return [], 0
         lang_filter = None if request.lang == "all" else wq.Term("lang", request.lang)
-        order = MultiFacet([ScoreFacet(), FieldFacet("doc_id"), FieldFacet("section_no")])
+        keys = [ScoreFacet(), FieldFacet("doc_id"), FieldFacet("section_no")]
+        if request.sort == "date":  # newest first; undated ("") sorts last
+            keys.insert(0, FieldFacet("date", reverse=True))
+        order = MultiFacet(keys)
         results = searcher.search(
             parsed.query, limit=request.page * request.per_page, filter=lang_filter,
             sortedby=order,
@@ -186,7 +199,7 @@ class Engine:
         total = len(results)
         first = (request.page - 1) * request.per_page
         hits = [
-            self._hit(searcher, parsed, docnum, -key[0])
+            self._hit(searcher, parsed, docnum, -key[1 if request.sort == "date" else 0])
             for key, docnum in results.top_n[first : first + request.per_page]
         ]
         return hits, total
@@ -199,6 +212,7 @@ class Engine:
             section=stored["section"] or None,
             url=doc_url(stored["doc_id"], stored["section_no"]),
             score=round(score, 4), snippet=make_snippet(stored["body"], spans),
+            date=stored.get("date") or None, source=(stored.get("meta") or {}).get("source"),
             section_no=stored["section_no"],
         )
 
@@ -247,6 +261,18 @@ def _paragraphs_html(text: str, spans) -> list[str]:
         if html:
             out.append(html)
     return out
+
+
+def _facets(searcher, parsed: ParsedQuery) -> dict[str, int]:
+    """Matching passages per language, whatever the language filter."""
+    counts = {"all": 0, "ja": 0, "en": 0}
+    if parsed.query is None:
+        return counts
+    results = searcher.search(parsed.query, limit=1, groupedby="lang")
+    for lang, docnums in results.groups("lang").items():
+        counts[lang] = len(docnums)
+        counts["all"] += len(docnums)
+    return counts
 
 
 def _prefix_expander(searcher):
