@@ -2,26 +2,37 @@
 
 The pipeline, in order:
 
-    normalize      NFKC per character cluster, control characters -> space; keeps a map
-                   from every normalized character back to its original span
-                   (ｶﾞ -> ガ is two characters -> one, ㍻ -> 平成 is one -> two)
+    normalize      NFKC per character cluster, kanji variants (髙 -> 高), control
+                   characters -> space; keeps a map from every normalized character back
+                   to its original span (ｶﾞ -> ガ is two characters -> one, ㍻ -> 平成 one
+                   -> two). See ``textnorm``.
     split          the normalized text is cut into lines, and each line into Latin runs
-                   (English words, numbers) and the rest (Japanese, handed to fugashi)
+                   (English words, numbers such as 1,500 or 94.8) and the rest (Japanese,
+                   handed to fugashi)
     tokenize       fugashi + unidic-lite (MeCab with UniDic) for Japanese; a word regex
-                   for Latin script, with possessives ('s) removed
+                   for Latin script, possessives ('s) removed; unknown katakana names are
+                   split at ・ (カシムジョマルト・トカエフ -> two words)
     features       surface, base form (UniDic lemma without its English gloss
                    ``エネルギー-energy``; a Porter stem for English), katakana reading,
                    part of speech; unknown words fall back to their surface
+    numbers        runs of kanji numerals become digits (四千三百 -> 4300)
+    fold           iteration marks expanded (人々 -> 人人), katakana long vowel stemmed
+                   (サーバー -> サーバ), lower case
     stop rules     symbols and whitespace are dropped (``indexed=False``); particles,
-                   auxiliary verbs and English stop words are kept as ``stop`` tokens:
-                   indexed so that quoted phrases match in order, never searched alone
+                   auxiliary verbs, dependent verbs (し, い in しています) and English stop
+                   words are kept as ``stop`` tokens: indexed so that quoted phrases match
+                   in order, never searched on their own
     map back       each token's normalized offsets -> ``start``/``end`` in the original
                    text, so ``text[start:end]`` is what the user sees highlighted
 
-``analyze()`` returns every token (the ``casearch analyze`` view); ``CasearchTokenizer``
-is the Whoosh side: it yields the indexed tokens with the term a field asks for. The
-tokenizer is pickled into the index schema, so it holds no fugashi ``Tagger``: taggers
-are created lazily, one per thread.
+``analyze()`` returns every token (the ``casearch analyze`` view). ``CasearchTokenizer``
+is the Whoosh side; its ``kind`` picks what a field indexes:
+
+    term     base forms (the main field)        norm     surface forms
+    reading  bigrams of the katakana readings   ngram    bigrams of Japanese characters
+
+The tokenizer is pickled into the index schema, so it holds no fugashi ``Tagger``:
+taggers are created lazily, one per thread.
 """
 
 from __future__ import annotations
@@ -29,29 +40,38 @@ from __future__ import annotations
 import re
 import threading
 import unicodedata
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from pathlib import Path
 from typing import Iterator
 
 from whoosh.analysis import Token as WhooshToken
 from whoosh.analysis import Tokenizer
 from whoosh.lang.porter import stem as porter_stem
 
+from .textnorm import (
+    KANJI_NUMERAL_CHARS, Normalized, fold_term, is_katakana, kanji_number, normalize, to_katakana,
+)
+
 # Bump whenever a change here alters the terms written to the index: an index of another
 # format version is rebuilt by the next reindex.
-ANALYSIS_VERSION = 1
+ANALYSIS_VERSION = 2
 
 DROPPED_POS = frozenset({"補助記号", "記号", "空白"})
 STOP_POS = frozenset({"助詞", "助動詞"})
+DEPENDENT_POS = frozenset({"動詞", "形容詞"})  # with pos2 非自立可能: する, いる, ない ...
 ENGLISH_STOP_WORDS = frozenset(
     "a an and are as at be but by for from has have if in into is it its of on or "
     "such that the their then there these they this to was were which will with".split()
 )
 
-_LATIN_WORD = re.compile(r"[0-9A-Za-z\u00c0-\u024f]+(?:['\u2019][A-Za-z]+)?")
+_LATIN_WORD = re.compile(
+    r"[0-9]{1,3}(?:,[0-9]{3})+(?:\.[0-9]+)?(?![0-9A-Za-z])"
+    r"|[0-9]+\.[0-9]+(?![0-9A-Za-z])"
+    r"|[0-9A-Za-z\u00c0-\u024f]+(?:['\u2019][A-Za-z]+)?"
+)
 _HAS_WORD_CHAR = re.compile(r"[^\W_]")
 _SYMBOL_RUN = re.compile(r"\S+")
-_CONTINUATION = frozenset("\uff9e\uff9f\u3099\u309a")
-_SEPARATOR_CATEGORIES = frozenset({"Cc", "Cf", "Cs", "Zl", "Zp"})
+_JAPANESE_CHAR = re.compile(r"[\u3041-\u309f\u30a1-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff々〆ヶ]")
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,8 +79,8 @@ class Token:
     surface: str  # the original text at [start, end)
     start: int
     end: int
-    term: str  # the form indexed in the main field (base form, lower case)
-    norm: str  # normalized surface (NFKC, lower case)
+    term: str  # the form indexed in the main field (folded base form)
+    norm: str  # folded normalized surface
     base: str  # dictionary form without gloss, or the English stem
     reading: str | None  # katakana, or None
     pos: str  # part of speech (UniDic pos1, or "英単語"/"数詞" for Latin runs)
@@ -71,76 +91,41 @@ class Token:
 
 
 @dataclass(frozen=True)
-class Normalized:
-    """Normalized text plus, per normalized character, the original span it came from."""
-
+class Analysis:
     text: str
-    starts: tuple[int, ...] | None  # None: identical to the original
-    ends: tuple[int, ...] | None
-
-    def span(self, start: int, end: int) -> tuple[int, int]:
-        """Original span of the normalized span [start, end)."""
-        if self.starts is None or self.ends is None:
-            return start, end
-        return self.starts[start], self.ends[end - 1]
+    normalized: Normalized
+    tokens: list[Token]
 
 
-def normalize(text: str) -> Normalized:
-    """NFKC with an offset map; control and format characters become spaces.
-
-    >>> n = normalize("天然ｶﾞｽ")
-    >>> n.text, n.span(2, 3)
-    ('天然ガス', (2, 4))
-    """
-    if unicodedata.is_normalized("NFKC", text) and not any(
-        unicodedata.category(c) in _SEPARATOR_CATEGORIES and c != "\n" for c in text
-    ):
-        return Normalized(text, None, None)
-    pieces: list[str] = []
-    starts: list[int] = []
-    ends: list[int] = []
-    for begin, end in _clusters(text):
-        piece = _normalize_cluster(text[begin:end])
-        pieces.append(piece)
-        starts += [begin] * len(piece)
-        ends += [end] * len(piece)
-    return Normalized("".join(pieces), tuple(starts), tuple(ends))
-
-
-def _clusters(text: str) -> Iterator[tuple[int, int]]:
-    """Spans of a base character plus the marks that compose with it."""
-    begin = 0
-    for i in range(1, len(text) + 1):
-        if i < len(text) and (unicodedata.combining(text[i]) or text[i] in _CONTINUATION):
-            continue
-        yield begin, i
-        begin = i
-
-
-def _normalize_cluster(cluster: str) -> str:
-    if cluster == "\n":
-        return cluster
-    if unicodedata.category(cluster[0]) in _SEPARATOR_CATEGORIES:
-        return " " * len(cluster)
-    return unicodedata.normalize("NFKC", cluster)
-
+# --- taggers ----------------------------------------------------------------------
 
 _local = threading.local()
+_user_dictionary: Path | None = None
+
+
+def use_user_dictionary(path: Path | None) -> None:
+    """Compiled MeCab user dictionary to load in taggers created from now on."""
+    global _user_dictionary
+    _user_dictionary = path
 
 
 def tagger():
     """This thread's fugashi Tagger (MeCab is not safe to share between threads)."""
-    found = getattr(_local, "tagger", None)
-    if found is None:
-        found = _local.tagger = _new_tagger()
-    return found
+    key = str(_user_dictionary) if _user_dictionary else ""
+    cached = getattr(_local, "taggers", None)
+    if cached is None:
+        cached = _local.taggers = {}
+    if key not in cached:
+        cached[key] = _new_tagger(key)
+    return cached[key]
 
 
-def _new_tagger():
+def _new_tagger(user_dictionary: str):
     import fugashi
 
+    args = f'-u "{user_dictionary}"' if user_dictionary else ""
     try:
-        return fugashi.Tagger()
+        return fugashi.Tagger(args)
     except RuntimeError as exc:  # fugashi raises this when no dictionary is found
         from .errors import CasearchError
 
@@ -151,9 +136,12 @@ def _new_tagger():
         ) from exc
 
 
+# --- analysis ---------------------------------------------------------------------
+
+
 @dataclass(frozen=True, slots=True)
 class _Raw:
-    """A token in normalized coordinates, before stop rules and offset mapping."""
+    """A token in normalized coordinates, before folding and offset mapping."""
 
     start: int
     end: int
@@ -169,22 +157,43 @@ class _Raw:
 def analyze(text: str) -> list[Token]:
     """Every token of ``text`` (dropped symbols included), with original offsets.
 
-    >>> [(t.surface, t.term, t.indexed) for t in analyze("天然ガスの パイプライン")]
-    [('天然', '天然', True), ('ガス', 'ガス', True), ('の', 'の', True), ('パイプライン', 'パイプライン', True)]
+    >>> [(t.surface, t.term, t.stop) for t in analyze("天然ガスの パイプライン")]
+    [('天然', '天然', False), ('ガス', 'ガス', False), ('の', 'の', True), ('パイプライン', 'パイプライン', False)]
     """
+    return analyze_full(text).tokens
+
+
+def analyze_full(text: str) -> Analysis:
+    """Tokens plus the normalized text; the last few results are cached per thread
+    because Whoosh runs one analyzer per field over the same passage."""
+    cache = getattr(_local, "recent", None)
+    if cache is None:
+        cache = _local.recent = {}
+    found = cache.get(text)
+    if found is not None:
+        return found
+    result = _analyze(text)
+    if len(cache) >= 4:
+        cache.pop(next(iter(cache)))
+    cache[text] = result
+    return result
+
+
+def _analyze(text: str) -> Analysis:
     normalized = normalize(text)
     tokens: list[Token] = []
     position = 0
-    for raw in _raw_tokens(normalized.text):
+    for raw in _merge_numbers(list(_raw_tokens(normalized.text))):
         start, end = normalized.span(raw.start, raw.end)
+        term = fold_term(raw.base)
         tokens.append(
             Token(
-                text[start:end], start, end, raw.base, raw.norm, raw.base, raw.reading,
+                text[start:end], start, end, term, fold_term(raw.norm), raw.base, raw.reading,
                 raw.pos, raw.gloss, raw.stop, raw.indexed, position if raw.indexed else -1,
             )
         )
         position += raw.indexed
-    return tokens
+    return Analysis(text, normalized, tokens)
 
 
 def _raw_tokens(norm_text: str) -> Iterator[_Raw]:
@@ -201,19 +210,16 @@ def _raw_tokens(norm_text: str) -> Iterator[_Raw]:
 
 def _latin(match: re.Match[str], offset: int) -> _Raw:
     word = match.group(0)
-    end = match.end()
+    start, end = match.start() + offset, match.end() + offset
     lowered = word.lower()
     if lowered.endswith(("'s", "\u2019s")):
         lowered = lowered[:-2]
         end -= 2
-    if lowered.isdigit():
-        return _Raw(match.start() + offset, end + offset, lowered, lowered, None, "数詞", None, False, True)
-    is_stop = lowered in ENGLISH_STOP_WORDS
-    base = lowered.replace("'", "").replace("\u2019", "")
-    return _Raw(
-        match.start() + offset, end + offset, lowered, porter_stem(base), None, "英単語",
-        None, is_stop, True,
-    )
+    if lowered[0].isdigit() and lowered.replace(",", "").replace(".", "").isdigit():
+        number = lowered.replace(",", "")
+        return _Raw(start, end, number, number, None, "数詞", None, False, True)
+    base = porter_stem(lowered.replace("'", "").replace("\u2019", ""))
+    return _Raw(start, end, lowered, base, None, "英単語", None, lowered in ENGLISH_STOP_WORDS, True)
 
 
 def _japanese(line: str, begin: int, end: int, offset: int) -> Iterator[_Raw]:
@@ -232,7 +238,20 @@ def _japanese(line: str, begin: int, end: int, offset: int) -> Iterator[_Raw]:
         if not surface or found < 0 or not surface.strip():
             continue
         cursor = found + len(surface)
-        yield _japanese_token(node, surface, begin + found + offset)
+        start = begin + found + offset
+        if node.is_unk and "・" in surface and is_katakana(surface):
+            yield from _split_name(surface, start)
+        else:
+            yield _japanese_token(node, surface, start)
+
+
+def _split_name(surface: str, start: int) -> Iterator[_Raw]:
+    """An unknown katakana name with ・ -> its parts (the dot is dropped)."""
+    at = start
+    for part in surface.split("・"):
+        if part:
+            yield _Raw(at, at + len(part), part, part, part, "名詞", None, False, True)
+        at += len(part) + 1
 
 
 def _japanese_token(node, surface: str, start: int) -> _Raw:
@@ -242,10 +261,40 @@ def _japanese_token(node, surface: str, start: int) -> _Raw:
     base, gloss = split_lemma(getattr(feature, "lemma", None))
     base = unicodedata.normalize("NFKC", base).lower() if base else norm
     reading = getattr(feature, "kana", None) or None
-    if reading in ("*", ""):
-        reading = None
-    indexed = pos not in DROPPED_POS
-    return _Raw(start, start + len(surface), norm, base, reading, pos, gloss, pos in STOP_POS, indexed)
+    if reading in ("*", "") or reading is None:
+        reading = to_katakana(surface) if _is_kana_word(surface) else None
+    stop = pos in STOP_POS or (pos in DEPENDENT_POS and getattr(feature, "pos2", "") == "非自立可能")
+    return _Raw(start, start + len(surface), norm, base, reading, pos, gloss, stop, pos not in DROPPED_POS)
+
+
+def _is_kana_word(text: str) -> bool:
+    return all("\u3041" <= c <= "\u309f" or "\u30a1" <= c <= "\u30ff" for c in text)
+
+
+def _merge_numbers(raws: list[_Raw]) -> list[_Raw]:
+    """Adjacent kanji-numeral tokens -> one token whose terms are digits."""
+    merged: list[_Raw] = []
+    for raw in raws:
+        previous = merged[-1] if merged else None
+        if (
+            previous is not None and previous.end == raw.start
+            and _is_kanji_numeral(previous) and _is_kanji_numeral(raw)
+        ):
+            merged[-1] = replace(previous, end=raw.end, norm=previous.norm + raw.norm, reading=None)
+        else:
+            merged.append(raw)
+    return [_as_number(raw) if _is_kanji_numeral(raw) else raw for raw in merged]
+
+
+def _is_kanji_numeral(raw: _Raw) -> bool:
+    return raw.pos == "名詞" and raw.indexed and all(c in KANJI_NUMERAL_CHARS for c in raw.norm)
+
+
+def _as_number(raw: _Raw) -> _Raw:
+    value = kanji_number(raw.norm)
+    if value is None or (len(raw.norm) == 1 and raw.norm in "一"):
+        return raw  # 一 alone is as often "one of" as the number; keep the word
+    return replace(raw, base=str(value), pos="数詞")
 
 
 def split_lemma(lemma: str | None) -> tuple[str | None, str | None]:
@@ -263,11 +312,60 @@ def split_lemma(lemma: str | None) -> tuple[str | None, str | None]:
     return base, gloss
 
 
-class CasearchTokenizer(Tokenizer):
-    """Whoosh tokenizer over ``analyze()``: yields indexed tokens, term per ``kind``.
+# --- character and reading grams --------------------------------------------------
 
-    ``kind`` names the Token attribute used as the indexed text ("term"). The instance is
-    pickled into the schema and must stay importable as ``casearch.analysis``.
+Gram = tuple[str, int, int, int]  # (text, position, start, end) in original offsets
+
+
+def ngrams(analysis: Analysis) -> Iterator[Gram]:
+    """Bigrams of each run of Japanese characters of the normalized text; a run of one
+    character is its own gram. Positions leave a gap between runs."""
+    normalized = analysis.normalized
+    position = 0
+    for run in re.finditer(_JAPANESE_CHAR.pattern + "+", normalized.text):
+        text, offset = to_katakana(run.group()), run.start()
+        if len(text) == 1:
+            yield (text, position, *normalized.span(offset, offset + 1))
+        for i in range(len(text) - 1):
+            yield (text[i : i + 2], position + i, *normalized.span(offset + i, offset + i + 2))
+        position += len(text) + 1
+
+
+def reading_grams(tokens: list[Token]) -> Iterator[Gram]:
+    """Bigrams of the readings of consecutive Japanese tokens; each gram points at the
+    tokens its two characters came from. Symbols and Latin words break the chain."""
+    position = 0
+    chain: list[tuple[str, int, int]] = []  # (katakana character, start, end)
+    for token in tokens + [None]:  # type: ignore[list-item]
+        if token is not None and token.indexed and token.reading:
+            chain += [(c, token.start, token.end) for c in token.reading]
+            continue
+        for i in range(len(chain) - 1):
+            yield (chain[i][0] + chain[i + 1][0], position + i, chain[i][1], chain[i + 1][2])
+        position += len(chain) + 1
+        chain = []
+
+
+def query_grams(text: str) -> list[str]:
+    """The bigrams a query string is looked up by (kana folded to katakana).
+
+    >>> query_grams("てつどう")
+    ['テツ', 'ツド', 'ドウ']
+    """
+    folded = to_katakana(text)
+    if len(folded) == 1:
+        return [folded]
+    return [folded[i : i + 2] for i in range(len(folded) - 1)]
+
+
+# --- Whoosh -----------------------------------------------------------------------
+
+
+class CasearchTokenizer(Tokenizer):
+    """Whoosh tokenizer over ``analyze_full()``; ``kind`` picks the indexed form.
+
+    The instance is pickled into the schema and must stay importable as
+    ``casearch.analysis.CasearchTokenizer``.
     """
 
     def __init__(self, kind: str = "term") -> None:
@@ -285,30 +383,30 @@ class CasearchTokenizer(Tokenizer):
         start_char: int = 0, tokenize: bool = True, mode: str = "", **kwargs,
     ) -> Iterator[WhooshToken]:
         out = WhooshToken(positions, chars, removestops=removestops, mode=mode, **kwargs)
-        if not tokenize:
-            out.original = out.text = value
-            out.boost, out.stopped = 1.0, False
-            if positions:
-                out.pos = start_pos
-            if chars:
-                out.startchar, out.endchar = start_char, start_char + len(value)
-            yield out
-            return
-        for token in analyze(value):
-            text = getattr(token, self.kind)
-            if not token.indexed or not text:
-                continue
+        out.boost, out.stopped = 1.0, False
+        grams = self._grams(value) if tokenize else iter([(value, 0, 0, len(value))])
+        for text, position, start, end in grams:
             out.text = text
-            out.boost, out.stopped = 1.0, False
             if keeporiginal:
-                out.original = token.surface
+                out.original = value[start:end]
             if positions:
-                out.pos = start_pos + token.position
+                out.pos = start_pos + position
             if chars:
-                out.startchar, out.endchar = start_char + token.start, start_char + token.end
+                out.startchar, out.endchar = start_char + start, start_char + end
             yield out
+
+    def _grams(self, value: str) -> Iterator[Gram]:
+        analysis = analyze_full(value)
+        if self.kind == "ngram":
+            return ngrams(analysis)
+        if self.kind == "reading":
+            return reading_grams(analysis.tokens)
+        return (
+            (getattr(t, self.kind), t.position, t.start, t.end)
+            for t in analysis.tokens if t.indexed and getattr(t, self.kind)
+        )
 
 
 def analyzer(kind: str = "term") -> CasearchTokenizer:
-    """The Whoosh analyzer of a field whose terms are ``Token.<kind>``."""
+    """The Whoosh analyzer of a field whose terms are of ``kind`` (see module doc)."""
     return CasearchTokenizer(kind)

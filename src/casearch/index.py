@@ -41,7 +41,7 @@ from . import analysis
 from .corpus import CorpusFile, Document, Skipped, discover, digest_of, passages, read_bytes, read_document
 from .errors import CorpusError, IndexLocked, IndexMissing, IndexUnusable
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 INDEX_FORMAT = f"{SCHEMA_VERSION}.{analysis.ANALYSIS_VERSION}"
 CURRENT_FILE = "CURRENT"
 LOCK_FILE = ".reindex.lock"
@@ -57,9 +57,9 @@ def _no_phase(name: str) -> None:
 def build_schema() -> Schema:
     """One record per passage; title and heading are repeated on each of its passages."""
 
-    def text(boost: float = 1.0) -> TEXT:
+    def text(boost: float = 1.0, kind: str = "term", stored: bool = True) -> TEXT:
         return TEXT(
-            analyzer=analysis.analyzer("term"), phrase=True, chars=True, stored=True,
+            analyzer=analysis.analyzer(kind), phrase=True, chars=True, stored=stored,
             field_boost=boost, multitoken_query="phrase",
         )
 
@@ -72,6 +72,12 @@ def build_schema() -> Schema:
         title=text(3.0),
         section=text(2.0),
         body=text(),
+        # The same passage text, indexed three more ways (see analysis): surface forms
+        # rank exact spellings higher; readings and character bigrams find what the
+        # morphological split misses, at a lower weight.
+        body_surface=text(kind="norm", stored=False),
+        body_reading=text(0.3, kind="reading", stored=False),
+        body_ngram=text(0.2, kind="ngram", stored=False),
         section_no=NUMERIC(stored=True, sortable=True),
         part=NUMERIC(stored=True),
         date=ID(stored=True, sortable=True),
@@ -113,6 +119,9 @@ def passage_records(document: Document) -> Iterator[dict]:
             "title": document.title,
             "section": passage.heading or "",
             "body": passage.text,
+            "body_surface": passage.text,
+            "body_reading": passage.text,
+            "body_ngram": passage.text,
             "section_no": passage.section,
             "part": passage.part,
             "date": document.date or "",

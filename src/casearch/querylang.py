@@ -17,12 +17,15 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from contextlib import contextmanager
 from dataclasses import dataclass, field
+from typing import Iterator, Protocol
 
 from whoosh import query as wq
 
 from . import analysis
 from .errors import QueryError
+from .textnorm import is_kana, romaji_to_katakana, to_katakana
 
 FIELDS = ("title", "section", "body")
 MAX_PREFIX_TERMS = 200
@@ -38,14 +41,37 @@ _LEXEME = re.compile(
     re.VERBOSE,
 )
 _FIELD_PREFIX = re.compile(r"^(title|section|body):(?=.)")
+_JAPANESE = re.compile(r"[\u3041-\u309f\u30a1-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff々〆ヶ]")
+
+
+@dataclass(frozen=True)
+class Alternative:
+    """One way a query part can match: these terms, adjacent, in this field."""
+
+    field: str
+    terms: tuple[str, ...]
+    via: str  # surface | base | reading | ... (the contract's "matched" vocabulary)
+
+    def query(self) -> wq.Query:
+        if len(self.terms) == 1:
+            return wq.Term(self.field, self.terms[0])
+        return wq.Phrase(self.field, list(self.terms))
 
 
 @dataclass(frozen=True)
 class Unit:
-    """One thing to highlight: a term (1 item) or a phrase, in some fields."""
+    """One part of the query as the user wrote it, and the ways it may match."""
 
-    fields: tuple[str, ...]
-    terms: tuple[str, ...]
+    label: str
+    alternatives: tuple[Alternative, ...]
+
+
+class Vocabulary(Protocol):
+    """What the parser may ask of the index."""
+
+    def expand_prefix(self, fieldname: str, prefix: str) -> list[str]: ...
+
+    def has_term(self, fieldname: str, term: str) -> bool: ...
 
 
 @dataclass
@@ -68,15 +94,15 @@ class _SyntaxFallback(Exception):
     """The query is not well formed: search it as plain text."""
 
 
-def parse(text: str, expand_prefix=None) -> ParsedQuery:
-    """Parse a user query. ``expand_prefix(field, prefix) -> list[str]`` expands ``w*``."""
+def parse(text: str, vocabulary: Vocabulary | None = None) -> ParsedQuery:
+    """Parse a user query; ``vocabulary`` (the index) expands ``w*`` and vets romaji."""
     text = unicodedata.normalize("NFKC", text)
-    builder = _Builder(expand_prefix)
+    builder = _Builder(vocabulary)
     try:
         lexemes = _lex(text)
         result = _Parser(lexemes, builder).parse()
     except _SyntaxFallback:
-        builder = _Builder(expand_prefix)
+        builder = _Builder(vocabulary)
         lexemes = [_Lex("word", w) for w in text.split()]
         result = _Parser(lexemes, builder).parse()
     return ParsedQuery(result, builder.units, builder.stop_only, builder.dropped)
@@ -191,26 +217,21 @@ class _Parser:
 class _Builder:
     """Turns analyzed words into Whoosh leaves and records highlight units."""
 
-    def __init__(self, expand_prefix) -> None:
-        self.expand_prefix = expand_prefix
+    def __init__(self, vocabulary: "Vocabulary | None") -> None:
+        self.vocabulary = vocabulary
         self.units: list[Unit] = []
         self.stop_only: list[str] = []
         self.dropped = 0
         self.leaves = 0
         self._negated = 0
 
-    class _Negation:
-        def __init__(self, builder: "_Builder") -> None:
-            self.builder = builder
-
-        def __enter__(self) -> None:
-            self.builder._negated += 1
-
-        def __exit__(self, *exc: object) -> None:
-            self.builder._negated -= 1
-
-    def negated(self) -> "_Builder._Negation":
-        return _Builder._Negation(self)
+    @contextmanager
+    def negated(self) -> Iterator[None]:
+        self._negated += 1
+        try:
+            yield
+        finally:
+            self._negated -= 1
 
     def word(self, lex: _Lex) -> wq.Query | None:
         tokens = [t for t in analysis.analyze(lex.text) if t.indexed]
@@ -221,48 +242,87 @@ class _Builder:
             if tokens:
                 self.stop_only.append(lex.text)
             return None
-        leaves = [self._leaf(lex.fields, tuple(t.term for t in group)) for group in groups]
-        kept = [leaf for leaf in leaves if leaf is not None]
-        if not kept:
+        if self.leaves >= MAX_LEAVES:
+            self.dropped += len(groups)
             return None
-        return kept[0] if len(kept) == 1 else wq.And(kept)
+        # The whole word is also looked up by its characters and, for kana, its reading,
+        # which finds it where the query and the text were segmented differently.
+        whole = [a for a in (self._ngram_alternative(lex.text, lex.fields),
+                             self._reading_alternative(lex.text, lex.fields, tokens)) if a]
+        if len(groups) == 1:
+            return self._record(lex.text, self._morph_alternatives(groups[0], lex.fields) + whole)
+        parts = [self._record(_label(lex.text, g), self._morph_alternatives(g, lex.fields)) for g in groups]
+        if not whole:
+            return wq.And(parts)
+        return wq.Or([wq.And(parts), self._record(lex.text, whole)])
 
     def phrase(self, lex: _Lex) -> wq.Query | None:
         tokens = [t for t in analysis.analyze(lex.text) if t.indexed]
         if not tokens:
             return None
-        return self._leaf(lex.fields, tuple(t.term for t in tokens))
-
-    def _leaf(self, fields: tuple[str, ...], terms: tuple[str, ...]) -> wq.Query | None:
         if self.leaves >= MAX_LEAVES:
             self.dropped += 1
             return None
+        ngram = self._ngram_alternative(lex.text, lex.fields)
+        return self._record(lex.text, self._morph_alternatives(tokens, lex.fields) + ([ngram] if ngram else []))
+
+    def _morph_alternatives(self, group: list[analysis.Token], fields: tuple[str, ...]) -> list[Alternative]:
+        """A phrase (or term) of analyzed tokens, as base forms and as surface forms."""
+        alternatives = [Alternative(f, tuple(t.term for t in group), "base") for f in fields]
+        if "body" in fields:
+            alternatives.append(Alternative("body_surface", tuple(t.norm for t in group), "surface"))
+        return alternatives
+
+    def _ngram_alternative(self, text: str, fields: tuple[str, ...]) -> Alternative | None:
+        written = _only_japanese(unicodedata.normalize("NFKC", text))
+        if "body" not in fields or len(written) < 2 or len(written) != len(text.strip()):
+            return None
+        return Alternative("body_ngram", tuple(analysis.query_grams(written)), "surface")
+
+    def _reading_alternative(
+        self, text: str, fields: tuple[str, ...], tokens: list[analysis.Token]
+    ) -> Alternative | None:
+        """Kana (or romaji) words are also looked up by reading: てつどう finds 鉄道."""
+        if "body" not in fields or len(text) < 2:
+            return None
+        if is_kana(text):
+            return Alternative("body_reading", tuple(analysis.query_grams(to_katakana(text))), "reading")
+        if text.isascii() and text.isalpha() and len(text) >= 4 and len(tokens) == 1:
+            if self.vocabulary is not None and self.vocabulary.has_term("body", tokens[0].term):
+                return None  # an English word the corpus knows: not romaji
+            katakana = romaji_to_katakana(text)
+            if katakana and len(katakana) >= 2:
+                return Alternative("body_reading", tuple(analysis.query_grams(katakana)), "reading")
+        return None
+
+    def _record(self, label: str, alternatives: list[Alternative]) -> wq.Query:
         self.leaves += 1
         if not self._negated:
-            self.units.append(Unit(fields, terms))
-        if len(terms) == 1:
-            per_field = [wq.Term(f, terms[0]) for f in fields]
-        else:
-            per_field = [wq.Phrase(f, list(terms)) for f in fields]
-        return per_field[0] if len(per_field) == 1 else wq.Or(per_field)
+            self.units.append(Unit(label, tuple(alternatives)))
+        queries = [a.query() for a in alternatives]
+        return queries[0] if len(queries) == 1 else wq.Or(queries)
 
     def _prefix(self, fields: tuple[str, ...], prefix: str) -> wq.Query | None:
-        expanded: list[tuple[str, str]] = []
+        alternatives: list[Alternative] = []
         for f in fields:
-            terms = self.expand_prefix(f, prefix) if self.expand_prefix else []
+            terms = self.vocabulary.expand_prefix(f, prefix) if self.vocabulary else []
             if len(terms) > MAX_PREFIX_TERMS:
                 raise QueryError(
                     f"'{prefix}*' matches more than {MAX_PREFIX_TERMS} words; make the prefix longer",
                     param="q", code="query_too_complex",
                 )
-            expanded += [(f, t) for t in terms]
-        if not expanded:
+            alternatives += [Alternative(f, (t,), "base") for t in terms]
+        if not alternatives:
             return wq.NullQuery
-        if not self._negated:
-            for f, t in expanded:
-                self.units.append(Unit((f,), (t,)))
-        self.leaves += 1
-        return wq.Or([wq.Term(f, t) for f, t in expanded])
+        return self._record(prefix + "*", alternatives)
+
+
+def _label(text: str, group: list[analysis.Token]) -> str:
+    return text[group[0].start : group[-1].end]
+
+
+def _only_japanese(text: str) -> str:
+    return "".join(_JAPANESE.findall(text))
 
 
 def _content_groups(tokens: list[analysis.Token]) -> list[list[analysis.Token]]:

@@ -27,8 +27,8 @@ from whoosh.sorting import FieldFacet, MultiFacet, ScoreFacet
 
 from . import index as index_mod
 from .errors import IndexUnusable, QueryError
-from .querylang import FIELDS, ParsedQuery, parse
-from .snippets import highlight, make_snippet, match_spans
+from .querylang import MAX_PREFIX_TERMS, ParsedQuery, Unit, parse
+from .snippets import highlight, make_snippet, match_spans, unit_spans
 
 MAX_QUERY_CHARS = 500
 MAX_PAGE = 1000
@@ -56,6 +56,7 @@ class Hit:
     url: str
     score: float
     snippet: str
+    matched: list[dict[str, str]] = field(default_factory=list)
     date: str | None = None
     source: str | None = None
     section_no: int = field(default=1, repr=False)
@@ -175,7 +176,7 @@ class Engine:
     def search(self, request: SearchRequest) -> SearchResult:
         began = time.perf_counter()
         with self.searcher() as searcher:
-            parsed = parse(request.q, _prefix_expander(searcher))
+            parsed = parse(request.q, IndexVocabulary(searcher))
             hits, total = self._run(searcher, parsed, request)
             facets = _facets(searcher, parsed)
         took = round((time.perf_counter() - began) * 1000, 2)
@@ -207,11 +208,12 @@ class Engine:
     def _hit(self, searcher, parsed: ParsedQuery, docnum: int, score: float) -> Hit:
         stored = searcher.stored_fields(docnum)
         spans = match_spans(searcher, docnum, "body", parsed.units)
+        matched = [m for unit in parsed.units if (m := _explain(searcher, docnum, unit))]
         return Hit(
             doc_id=stored["doc_id"], title=stored["title"], lang=stored["lang"],
             section=stored["section"] or None,
             url=doc_url(stored["doc_id"], stored["section_no"]),
-            score=round(score, 4), snippet=make_snippet(stored["body"], spans),
+            score=round(score, 4), snippet=make_snippet(stored["body"], spans), matched=matched,
             date=stored.get("date") or None, source=(stored.get("meta") or {}).get("source"),
             section_no=stored["section_no"],
         )
@@ -225,7 +227,7 @@ class Engine:
             )
             if not docnums:
                 return None
-            units = parse(q, _prefix_expander(searcher)).units if q else []
+            units = parse(q, IndexVocabulary(searcher)).units if q else []
             return _document_view(searcher, docnums, units)
 
 
@@ -263,6 +265,20 @@ def _paragraphs_html(text: str, spans) -> list[str]:
     return out
 
 
+VIA_PREFERENCE = ("surface", "base", "gloss", "dictionary", "corpus", "glossary", "translation", "reading")
+
+
+def _explain(searcher, docnum: int, unit: Unit) -> dict[str, str] | None:
+    """How one query part matched this passage: the most direct ``via`` that holds."""
+    vias: set[str] = set()
+    for stored in ("body", "title", "section"):
+        vias |= set(unit_spans(searcher, docnum, stored, unit))
+    for via in VIA_PREFERENCE:
+        if via in vias:
+            return {"term": unit.label, "via": via}
+    return None
+
+
 def _facets(searcher, parsed: ParsedQuery) -> dict[str, int]:
     """Matching passages per language, whatever the language filter."""
     counts = {"all": 0, "ja": 0, "en": 0}
@@ -275,16 +291,22 @@ def _facets(searcher, parsed: ParsedQuery) -> dict[str, int]:
     return counts
 
 
-def _prefix_expander(searcher):
-    def expand(fieldname: str, prefix: str) -> list[str]:
+class IndexVocabulary:
+    """The parser's view of the index lexicon (``querylang.Vocabulary``)."""
+
+    def __init__(self, searcher) -> None:
+        self.reader = searcher.reader()
+
+    def expand_prefix(self, fieldname: str, prefix: str) -> list[str]:
         terms: list[str] = []
-        for term in searcher.reader().expand_prefix(fieldname, prefix):
+        for term in self.reader.expand_prefix(fieldname, prefix):
             terms.append(term.decode("utf-8") if isinstance(term, bytes) else term)
-            if len(terms) > 10_000:
+            if len(terms) > MAX_PREFIX_TERMS:
                 break
         return terms
 
-    return expand
+    def has_term(self, fieldname: str, term: str) -> bool:
+        return (fieldname, term) in self.reader
 
 
 def _hint(parsed: ParsedQuery, total: int) -> str | None:

@@ -28,22 +28,42 @@ _SENTENCE = re.compile(r"[^。！？!?.\n]*(?:[。！？!?]+[」』)）\"']*|\.(
 Span = tuple[int, int]
 
 
-def match_spans(searcher, docnum: int, fieldname: str, units: Iterable[Unit]) -> list[Span]:
+# Fields that index the text of another (stored) field: their offsets point into it.
+STORED_FIELD = {"body_surface": "body", "body_reading": "body", "body_ngram": "body"}
+
+
+def stored_field_of(fieldname: str) -> str:
+    return STORED_FIELD.get(fieldname, fieldname)
+
+
+def unit_spans(searcher, docnum: int, stored: str, unit: Unit) -> dict[str, list[Span]]:
+    """Per ``via``, the spans where the unit matched in one stored field of one passage."""
+    found: dict[str, list[Span]] = {}
+    for alternative in unit.alternatives:
+        if stored_field_of(alternative.field) != stored:
+            continue
+        occurrences = [_occurrences(searcher, docnum, alternative.field, term) for term in alternative.terms]
+        spans = _phrase_spans(occurrences)
+        if spans:
+            found.setdefault(alternative.via, []).extend(spans)
+    return found
+
+
+def match_spans(searcher, docnum: int, stored: str, units: Iterable[Unit]) -> list[Span]:
     """Character spans of the units' matches in one stored field of one passage."""
-    cache: dict[str, list[tuple[int, int, int]]] = {}
     spans: list[Span] = []
     for unit in units:
-        if fieldname not in unit.fields:
-            continue
-        occurrences = [_occurrences(searcher, docnum, fieldname, term, cache) for term in unit.terms]
-        spans += _phrase_spans(occurrences)
+        for found in unit_spans(searcher, docnum, stored, unit).values():
+            spans += found
     return merge_spans(spans)
 
 
-def _occurrences(searcher, docnum: int, fieldname: str, term: str, cache: dict) -> list[tuple[int, int, int]]:
+def _occurrences(searcher, docnum: int, fieldname: str, term: str) -> list[tuple[int, int, int]]:
     """(position, startchar, endchar) of ``term`` in the passage, via its postings."""
-    if term in cache:
-        return cache[term]
+    cache = _occurrence_cache(searcher)
+    key = (docnum, fieldname, term)
+    if key in cache:
+        return cache[key]
     found: list[tuple[int, int, int]] = []
     try:
         matcher = searcher.postings(fieldname, term)
@@ -53,8 +73,17 @@ def _occurrences(searcher, docnum: int, fieldname: str, term: str, cache: dict) 
         matcher.skip_to(docnum)
         if matcher.is_active() and matcher.id() == docnum:
             found = list(matcher.value_as("characters"))
-    cache[term] = found
+    cache[key] = found
     return found
+
+
+def _occurrence_cache(searcher) -> dict:
+    """Postings read during one request, kept on its (short-lived) searcher."""
+    cache = getattr(searcher, "_casearch_occurrences", None)
+    if cache is None:
+        cache = {}
+        searcher._casearch_occurrences = cache
+    return cache
 
 
 def _phrase_spans(occurrences: list[list[tuple[int, int, int]]]) -> list[Span]:
@@ -116,10 +145,10 @@ def highlight(text: str, spans: Sequence[Span], start: int = 0, end: int | None 
     out: list[str] = []
     cursor = start
     for a, b in spans:
-        out.append(escape(_flatten(text[cursor:a]), quote=True))
-        out.append("<mark>" + escape(_flatten(text[a:b]), quote=True) + "</mark>")
+        out.append(escape(_flatten(text[cursor:a]), quote=False))
+        out.append("<mark>" + escape(_flatten(text[a:b]), quote=False) + "</mark>")
         cursor = b
-    out.append(escape(_flatten(text[cursor:end]), quote=True))
+    out.append(escape(_flatten(text[cursor:end]), quote=False))
     return "".join(out).strip()
 
 

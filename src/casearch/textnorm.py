@@ -1,0 +1,186 @@
+"""Character-level normalization used by the analyzer; pure functions, no MeCab.
+
+    normalize          NFKC per character cluster + kanji variants, with an offset map
+    fold_term          the form a token is indexed under: iteration marks expanded
+                       (人々 -> 人人), katakana long-vowel stemmed (サーバー -> サーバ)
+    kanji_number       一〇〇〇 / 四千三百 -> 1000 / 4300
+    to_katakana        hiragana -> katakana (readings are compared in katakana)
+    romaji_to_katakana tetsudou -> テツドウ (Hepburn and Kunrei spellings)
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+from typing import Iterator
+
+# Kanji spelled differently in names and older text; each maps one character to one.
+KANJI_VARIANTS = str.maketrans({
+    "髙": "高", "﨑": "崎", "德": "徳", "邊": "辺", "邉": "辺", "濵": "浜", "濱": "浜",
+    "齋": "斎", "齊": "斉", "嶋": "島", "槇": "槙", "櫻": "桜", "澤": "沢", "廣": "広",
+    "瀨": "瀬", "眞": "真", "國": "国", "實": "実", "髮": "髪", "蘆": "芦",
+})
+_CONTINUATION = frozenset("\uff9e\uff9f\u3099\u309a")
+_SEPARATOR_CATEGORIES = frozenset({"Cc", "Cf", "Cs", "Zl", "Zp"})
+
+
+@dataclass(frozen=True)
+class Normalized:
+    """Normalized text plus, per normalized character, the original span it came from."""
+
+    text: str
+    starts: tuple[int, ...] | None  # None: same length and offsets as the original
+    ends: tuple[int, ...] | None
+
+    def span(self, start: int, end: int) -> tuple[int, int]:
+        """Original span of the normalized span [start, end)."""
+        if self.starts is None or self.ends is None:
+            return start, end
+        return self.starts[start], self.ends[end - 1]
+
+
+def normalize(text: str) -> Normalized:
+    """NFKC and kanji variants with an offset map; control characters become spaces.
+
+    >>> n = normalize("天然ｶﾞｽ")
+    >>> n.text, n.span(2, 3)
+    ('天然ガス', (2, 4))
+    """
+    if _is_plain(text):
+        return Normalized(text.translate(KANJI_VARIANTS), None, None)
+    pieces: list[str] = []
+    starts: list[int] = []
+    ends: list[int] = []
+    for begin, end in _clusters(text):
+        piece = _normalize_cluster(text[begin:end])
+        pieces.append(piece)
+        starts += [begin] * len(piece)
+        ends += [end] * len(piece)
+    return Normalized("".join(pieces), tuple(starts), tuple(ends))
+
+
+def _is_plain(text: str) -> bool:
+    """Already NFKC with no control characters: only 1:1 replacements are needed."""
+    return unicodedata.is_normalized("NFKC", text) and not any(
+        unicodedata.category(c) in _SEPARATOR_CATEGORIES and c != "\n" for c in text
+    )
+
+
+def _clusters(text: str) -> Iterator[tuple[int, int]]:
+    """Spans of a base character plus the marks that compose with it."""
+    begin = 0
+    for i in range(1, len(text) + 1):
+        if i < len(text) and (unicodedata.combining(text[i]) or text[i] in _CONTINUATION):
+            continue
+        yield begin, i
+        begin = i
+
+
+def _normalize_cluster(cluster: str) -> str:
+    if cluster == "\n":
+        return cluster
+    if unicodedata.category(cluster[0]) in _SEPARATOR_CATEGORIES:
+        return " " * len(cluster)
+    return unicodedata.normalize("NFKC", cluster).translate(KANJI_VARIANTS)
+
+
+def is_katakana(text: str) -> bool:
+    return bool(text) and all("\u30a1" <= c <= "\u30fa" or c in "ーヽヾ・" for c in text)
+
+
+def is_kana(text: str) -> bool:
+    return bool(text) and all("\u3041" <= c <= "\u309f" or "\u30a1" <= c <= "\u30fa" or c == "ー" for c in text)
+
+
+def to_katakana(text: str) -> str:
+    """Hiragana -> katakana; everything else unchanged.
+
+    >>> to_katakana("てつどう")
+    'テツドウ'
+    """
+    return "".join(chr(ord(c) + 0x60) if "\u3041" <= c <= "\u3096" else c for c in text)
+
+
+def fold_term(term: str) -> str:
+    """Iteration marks expanded, katakana long vowel stemmed (4+ characters, like kuromoji).
+
+    >>> fold_term("人々"), fold_term("サーバー"), fold_term("コピー"), fold_term("エネルギー")
+    ('人人', 'サーバ', 'コピー', 'エネルギ')
+    """
+    if "々" in term:
+        term = re.sub(r"(.)々", r"\1\1", term)
+    if len(term) >= 4 and term.endswith("ー") and is_katakana(term):
+        term = term.rstrip("ー") or term
+    return term
+
+
+_KANJI_DIGITS = {"〇": 0, "零": 0, "一": 1, "二": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9}
+_KANJI_UNITS = {"十": 10, "百": 100, "千": 1000}
+KANJI_NUMERAL_CHARS = frozenset(_KANJI_DIGITS) | frozenset(_KANJI_UNITS)
+
+
+def kanji_number(text: str) -> int | None:
+    """Value of a kanji numeral below 10,000 (万, 億 stay separate words).
+
+    >>> kanji_number("四千三百"), kanji_number("一〇〇〇"), kanji_number("十五"), kanji_number("億")
+    (4300, 1000, 15, None)
+    """
+    if not text or any(c not in KANJI_NUMERAL_CHARS for c in text):
+        return None
+    if not any(c in _KANJI_UNITS for c in text):
+        return int("".join(str(_KANJI_DIGITS[c]) for c in text))
+    total, digit = 0, None
+    for c in text:
+        if c in _KANJI_DIGITS:
+            digit = _KANJI_DIGITS[c]
+        else:
+            total += (1 if digit is None else digit) * _KANJI_UNITS[c]
+            digit = None
+    return total + (digit or 0)
+
+
+_ROMAJI = {
+    **dict(zip("a i u e o".split(), "アイウエオ")),
+    **{k + v: kana for k, row in {
+        "k": "カキクケコ", "g": "ガギグゲゴ", "s": "サシスセソ", "z": "ザジズゼゾ", "t": "タチツテト",
+        "d": "ダヂヅデド", "n": "ナニヌネノ", "h": "ハヒフヘホ", "b": "バビブベボ", "p": "パピプペポ",
+        "m": "マミムメモ", "r": "ラリルレロ",
+    }.items() for v, kana in zip("aiueo", row)},
+    "ya": "ヤ", "yu": "ユ", "yo": "ヨ", "wa": "ワ", "wo": "ヲ", "shi": "シ", "chi": "チ", "tsu": "ツ",
+    "fu": "フ", "ji": "ジ", "si": "シ", "ti": "チ", "tu": "ツ", "hu": "フ", "zi": "ジ", "di": "ヂ", "du": "ヅ",
+    "sha": "シャ", "shu": "シュ", "sho": "ショ", "cha": "チャ", "chu": "チュ", "cho": "チョ",
+    "ja": "ジャ", "ju": "ジュ", "jo": "ジョ", "je": "ジェ", "she": "シェ", "che": "チェ",
+    "fa": "ファ", "fi": "フィ", "fe": "フェ", "fo": "フォ", "ti-": "ティ", "di-": "ディ", "va": "ヴァ",
+    "vi": "ヴィ", "vu": "ヴ", "ve": "ヴェ", "vo": "ヴォ",
+}
+for _c, _row in {"k": "キ", "g": "ギ", "s": "シ", "z": "ジ", "t": "チ", "n": "ニ", "h": "ヒ", "b": "ビ",
+                 "p": "ピ", "m": "ミ", "r": "リ"}.items():
+    _ROMAJI.update({_c + "ya": _row + "ャ", _c + "yu": _row + "ュ", _c + "yo": _row + "ョ"})
+_ROMAJI_KEYS = sorted(_ROMAJI, key=len, reverse=True)
+
+
+def romaji_to_katakana(text: str) -> str | None:
+    """Katakana for a romaji word, or None when it is not romaji.
+
+    >>> romaji_to_katakana("tetsudou"), romaji_to_katakana("chuuou"), romaji_to_katakana("pipeline")
+    ('テツドウ', 'チュウオウ', None)
+    """
+    word = text.lower()
+    out: list[str] = []
+    i = 0
+    while i < len(word):
+        if word[i] == "n" and (i + 1 == len(word) or word[i + 1] not in "aiueoy"):
+            out.append("ン")
+            i += 1
+            continue
+        if i + 1 < len(word) and word[i] == word[i + 1] and word[i] in "kgsztdhbpmrcjf":
+            out.append("ッ")
+            i += 1
+            continue
+        key = next((k for k in _ROMAJI_KEYS if word.startswith(k, i) and not k.endswith("-")), None)
+        if key is None:
+            return None
+        out.append(_ROMAJI[key])
+        i += len(key)
+    return "".join(out) or None
