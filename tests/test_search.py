@@ -205,3 +205,18 @@ def test_sort_by_date_puts_newest_first_and_undated_last(tmp_path: Path) -> None
     assert [h.doc_id for h in by_date.hits] == ["new", "old", "none"]
     assert by_date.hits[0].score > by_date.hits[1].score  # scores are still real scores
     assert [h.doc_id for h in search(engine, "鉄道").hits][0] == "none"
+
+
+def test_time_cap_answers_query_too_complex(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from casearch import search as search_mod
+    from casearch.errors import QueryError
+
+    for n in range(300):
+        write(tmp_path / f"c/d{n:03}.md", f"鉄道 {n}\n")
+    reindex(tmp_path / "c", tmp_path / "ix")
+    engine = Engine(tmp_path / "ix")
+    assert search(engine, "鉄道", lang="ja").total == 300
+    monkeypatch.setattr(search_mod, "SEARCH_SECONDS", -1.0)
+    with pytest.raises(QueryError) as raised:
+        search(engine, "鉄道", lang="ja")
+    assert raised.value.code == "query_too_complex"

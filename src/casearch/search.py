@@ -23,6 +23,7 @@ from typing import Mapping
 from urllib.parse import quote
 
 from whoosh import query as wq
+from whoosh.collectors import FilterCollector, TimeLimit, WrappingCollector
 from whoosh.sorting import FieldFacet, MultiFacet, ScoreFacet
 
 from . import index as index_mod
@@ -35,6 +36,7 @@ MAX_PAGE = 1000
 MAX_PER_PAGE = 50
 LANGS = ("all", "ja", "en")
 SORTS = ("relevance", "date")
+SEARCH_SECONDS = 1.0
 _DIGITS = re.compile(r"[0-9]{1,7}")
 
 
@@ -193,8 +195,8 @@ class Engine:
         if request.sort == "date":  # newest first; undated ("") sorts last
             keys.insert(0, FieldFacet("date", reverse=True))
         order = MultiFacet(keys)
-        results = searcher.search(
-            parsed.query, limit=request.page * request.per_page, filter=lang_filter,
+        results = _timed_search(
+            searcher, parsed.query, limit=request.page * request.per_page, filter=lang_filter,
             sortedby=order,
         )
         total = len(results)
@@ -279,12 +281,51 @@ def _explain(searcher, docnum: int, unit: Unit) -> dict[str, str] | None:
     return None
 
 
+class _DeadlineCollector(WrappingCollector):
+    """Raises TimeLimit once the clock passes the deadline.
+
+    Whoosh's own TimeLimitCollector uses an alarm outside worker threads only, and it
+    replaces the filter collector's loop (a language filter would be ignored), so this
+    one checks the clock in ``collect`` and sits inside the filter collector.
+    """
+
+    def __init__(self, child, seconds: float) -> None:
+        super().__init__(child)
+        self.deadline = time.monotonic() + seconds
+        self.seen = 0
+
+    def collect_matches(self) -> None:
+        for sub_docnum in self.matches():
+            self.collect(sub_docnum)
+
+    def collect(self, sub_docnum: int):
+        self.seen += 1
+        if not self.seen % 128 and time.monotonic() > self.deadline:
+            raise TimeLimit
+        return self.child.collect(sub_docnum)
+
+
+def _timed_search(searcher, query, filter=None, **options):
+    """``searcher.search`` that gives up after ``SEARCH_SECONDS`` with query_too_complex."""
+    collector = _DeadlineCollector(searcher.collector(**options), SEARCH_SECONDS)
+    if filter is not None:
+        collector = FilterCollector(collector, allow=filter)
+    try:
+        searcher.search_with_collector(query, collector)
+    except TimeLimit:
+        raise QueryError(
+            f"The query took more than {SEARCH_SECONDS:g} s; make it more specific",
+            param="q", code="query_too_complex",
+        ) from None
+    return collector.results()
+
+
 def _facets(searcher, parsed: ParsedQuery) -> dict[str, int]:
     """Matching passages per language, whatever the language filter."""
     counts = {"all": 0, "ja": 0, "en": 0}
     if parsed.query is None:
         return counts
-    results = searcher.search(parsed.query, limit=1, groupedby="lang")
+    results = _timed_search(searcher, parsed.query, limit=1, groupedby="lang")
     for lang, docnums in results.groups("lang").items():
         counts[lang] = len(docnums)
         counts["all"] += len(docnums)
