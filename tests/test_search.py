@@ -220,3 +220,15 @@ def test_time_cap_answers_query_too_complex(tmp_path: Path, monkeypatch: pytest.
     with pytest.raises(QueryError) as raised:
         search(engine, "鉄道", lang="ja")
     assert raised.value.code == "query_too_complex"
+
+
+@pytest.mark.parametrize("q", ["の", "です", "ですが", "のです", "the", "of the"])
+def test_function_words_alone_find_nothing_and_say_why(engine: Engine, q: str) -> None:
+    result = search(engine, q)
+    assert result.total == 0 and result.hint
+
+
+def test_kana_word_that_mecab_splits_into_particles_is_found_by_reading(engine: Engine) -> None:
+    hit = search(engine, "せいゆじょ").hits[0]
+    assert hit.section_no == 5 and "<mark>製油所</mark>" in hit.snippet
+    assert {"term": "せいゆじょ", "via": "reading"} in hit.matched

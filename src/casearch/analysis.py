@@ -40,6 +40,8 @@ from __future__ import annotations
 import re
 import threading
 import unicodedata
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Iterator
@@ -49,12 +51,13 @@ from whoosh.analysis import Tokenizer
 from whoosh.lang.porter import stem as porter_stem
 
 from .textnorm import (
-    KANJI_NUMERAL_CHARS, Normalized, fold_term, is_katakana, kanji_number, normalize, to_katakana,
+    KANJI_NUMERAL_CHARS, Normalized, fold_term, is_katakana, kanji_number, normalize, reading_key,
+    to_katakana,
 )
 
 # Bump whenever a change here alters the terms written to the index: an index of another
 # format version is rebuilt by the next reindex.
-ANALYSIS_VERSION = 2
+ANALYSIS_VERSION = 3
 
 DROPPED_POS = frozenset({"補助記号", "記号", "空白"})
 STOP_POS = frozenset({"助詞", "助動詞"})
@@ -100,18 +103,24 @@ class Analysis:
 # --- taggers ----------------------------------------------------------------------
 
 _local = threading.local()
-_user_dictionary: Path | None = None
+# The compiled user dictionary of the index being written or searched ("" for none); a
+# context variable, so that each request thread sees the one its engine set.
+_user_dictionary: ContextVar[str] = ContextVar("casearch_user_dictionary", default="")
 
 
-def use_user_dictionary(path: Path | None) -> None:
-    """Compiled MeCab user dictionary to load in taggers created from now on."""
-    global _user_dictionary
-    _user_dictionary = path
+@contextmanager
+def user_dictionary(path: Path | None) -> Iterator[None]:
+    """Analyze with this compiled MeCab user dictionary inside the ``with`` block."""
+    token = _user_dictionary.set(str(path) if path else "")
+    try:
+        yield
+    finally:
+        _user_dictionary.reset(token)
 
 
 def tagger():
     """This thread's fugashi Tagger (MeCab is not safe to share between threads)."""
-    key = str(_user_dictionary) if _user_dictionary else ""
+    key = _user_dictionary.get()
     cached = getattr(_local, "taggers", None)
     if cached is None:
         cached = _local.taggers = {}
@@ -169,13 +178,14 @@ def analyze_full(text: str) -> Analysis:
     cache = getattr(_local, "recent", None)
     if cache is None:
         cache = _local.recent = {}
-    found = cache.get(text)
+    key = (_user_dictionary.get(), text)
+    found = cache.get(key)
     if found is not None:
         return found
     result = _analyze(text)
     if len(cache) >= 4:
         cache.pop(next(iter(cache)))
-    cache[text] = result
+    cache[key] = result
     return result
 
 
@@ -338,7 +348,7 @@ def reading_grams(tokens: list[Token]) -> Iterator[Gram]:
     chain: list[tuple[str, int, int]] = []  # (katakana character, start, end)
     for token in tokens + [None]:  # type: ignore[list-item]
         if token is not None and token.indexed and token.reading:
-            chain += [(c, token.start, token.end) for c in token.reading]
+            chain += [(c, token.start, token.end) for c in reading_key(token.reading)]
             continue
         for i in range(len(chain) - 1):
             yield (chain[i][0] + chain[i + 1][0], position + i, chain[i][1], chain[i + 1][2])

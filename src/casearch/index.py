@@ -37,7 +37,7 @@ from whoosh import index as whoosh_index
 from whoosh.fields import ID, NUMERIC, STORED, TEXT, Schema
 from whoosh.writing import CLEAR
 
-from . import analysis
+from . import analysis, userdict
 from .corpus import CorpusFile, Document, Skipped, discover, digest_of, passages, read_bytes, read_document
 from .errors import CorpusError, IndexLocked, IndexMissing, IndexUnusable
 
@@ -160,10 +160,10 @@ def open_index(index_dir: Path) -> tuple[whoosh_index.Index, str]:
         raise IndexUnusable(f"Index at {index_dir} cannot be opened: {exc}") from exc
 
 
-def _write_current(index_dir: Path, name: str) -> None:
+def _write_current(index_dir: Path, name: str, userdict: str) -> None:
     tmp = index_dir / f".{CURRENT_FILE}.{uuid.uuid4().hex}.tmp"
     with open(tmp, "w", encoding="utf-8") as out:
-        json.dump({"format": INDEX_FORMAT, "name": name}, out)
+        json.dump({"format": INDEX_FORMAT, "name": name, "userdict": userdict}, out)
         out.flush()
         os.fsync(out.fileno())
     os.replace(tmp, index_dir / CURRENT_FILE)
@@ -224,17 +224,23 @@ def reindex(
     phase = phase or _no_phase
     with reindex_lock(index_dir):
         files, skipped = discover(corpus_dir)
-        current = _usable_current(index_dir, full, say)
+        userdict_text, userdict_digest = _read_user_dictionary(corpus_dir)
+        current = _usable_current(index_dir, full, userdict_digest, say)
         report = ReindexReport(skipped=list(skipped), full=current is None)
         if current is None:
-            name = _build_generation(index_dir, files, report, max_file_bytes, say, phase)
+            name = f"gen-{time.strftime('%Y%m%d%H%M%S')}-{uuid.uuid4().hex[:8]}"
+            (index_dir / name).mkdir(parents=True)
+            compiled = _compile_user_dictionary(userdict_text, index_dir / name, say)
+            with analysis.user_dictionary(compiled):
+                _build_generation(index_dir / name, files, report, max_file_bytes, say, phase)
             previous = read_current_or_none(index_dir)
-            _write_current(index_dir, name)
+            _write_current(index_dir, name, userdict_digest)
             phase("current-swapped")
             keep = {name} | ({previous["name"]} if previous else set())
         else:
             name = current["name"]
-            _update_generation(index_dir / name, files, report, max_file_bytes, say, phase)
+            with analysis.user_dictionary(user_dictionary_path(index_dir / name)):
+                _update_generation(index_dir / name, files, report, max_file_bytes, say, phase)
             keep = {name}
         _remove_stale_generations(index_dir, keep)
         report.passages = count_passages(index_dir / name)
@@ -249,7 +255,7 @@ def read_current_or_none(index_dir: Path) -> dict | None:
         return None
 
 
-def _usable_current(index_dir: Path, full: bool, say: Progress) -> dict | None:
+def _usable_current(index_dir: Path, full: bool, userdict_digest: str, say: Progress) -> dict | None:
     """The generation to update in place, or None when a new one must be built."""
     if full:
         return None
@@ -259,6 +265,9 @@ def _usable_current(index_dir: Path, full: bool, say: Progress) -> dict | None:
     if current.get("format") != INDEX_FORMAT:
         say(f"index format {current.get('format')} != {INDEX_FORMAT}: rebuilding")
         return None
+    if current.get("userdict", "") != userdict_digest:
+        say(f"{userdict.FILE_NAME} changed: rebuilding")
+        return None
     try:
         whoosh_index.open_dir(str(index_dir / current["name"])).doc_count()
     except Exception as exc:  # a damaged generation is rebuilt, not patched
@@ -267,13 +276,38 @@ def _usable_current(index_dir: Path, full: bool, say: Progress) -> dict | None:
     return current
 
 
+def _read_user_dictionary(corpus_dir: Path) -> tuple[str, str]:
+    """The user dictionary's text and digest ("" and "" when there is none)."""
+    try:
+        raw = (corpus_dir / userdict.FILE_NAME).read_bytes()
+    except FileNotFoundError:
+        return "", ""
+    except OSError as exc:
+        raise CorpusError(f"{userdict.FILE_NAME}: cannot read: {exc.strerror or exc}") from exc
+    return raw.decode("utf-8-sig", errors="replace"), digest_of(raw)
+
+
+def _compile_user_dictionary(text: str, generation: Path, say: Progress) -> Path | None:
+    entries, problems = userdict.read_entries(text)
+    for problem in problems:
+        say(problem)
+    if not entries:
+        return None
+    target = generation / userdict.COMPILED_NAME
+    userdict.compile_to(entries, target)
+    say(f"{userdict.FILE_NAME}: {len(entries)} words")
+    return target
+
+
+def user_dictionary_path(generation: Path) -> Path | None:
+    compiled = generation / userdict.COMPILED_NAME
+    return compiled if compiled.exists() else None
+
+
 def _build_generation(
-    index_dir: Path, files: list[CorpusFile], report: ReindexReport, max_bytes: int, say: Progress,
+    path: Path, files: list[CorpusFile], report: ReindexReport, max_bytes: int, say: Progress,
     phase: Phase,
-) -> str:
-    name = f"gen-{time.strftime('%Y%m%d%H%M%S')}-{uuid.uuid4().hex[:8]}"
-    path = index_dir / name
-    path.mkdir(parents=True)
+) -> None:
     ix = whoosh_index.create_in(str(path), build_schema())
     writer = _announcing_writer(ix, phase)
     try:
@@ -290,7 +324,6 @@ def _build_generation(
     except BaseException:
         writer.cancel()
         raise
-    return name
 
 
 def _update_generation(

@@ -25,7 +25,7 @@ from whoosh import query as wq
 
 from . import analysis
 from .errors import QueryError
-from .textnorm import is_kana, romaji_to_katakana, to_katakana
+from .textnorm import is_kana, reading_key, romaji_to_katakana, to_katakana
 
 FIELDS = ("title", "section", "body")
 MAX_PREFIX_TERMS = 200
@@ -234,21 +234,26 @@ class _Builder:
             self._negated -= 1
 
     def word(self, lex: _Lex) -> wq.Query | None:
-        tokens = [t for t in analysis.analyze(lex.text) if t.indexed]
+        everything = analysis.analyze(lex.text)
+        tokens = [t for t in everything if t.indexed]
         if lex.prefix and len(tokens) == 1:
             return self._prefix(lex.fields, tokens[0].term)
         groups = _content_groups(tokens)
-        if not groups:
+        # The whole word is also looked up by its reading when it is kana (MeCab may take
+        # a kana word for particles) and by its characters, which finds it where the
+        # query and the text were segmented differently.
+        function_words_only = not groups and all(t.stop for t in everything if is_kana(t.surface))
+        reading = None if function_words_only else self._reading_alternative(lex.text, lex.fields, tokens)
+        if not groups and reading is None:
             if tokens:
                 self.stop_only.append(lex.text)
             return None
         if self.leaves >= MAX_LEAVES:
-            self.dropped += len(groups)
+            self.dropped += max(1, len(groups))
             return None
-        # The whole word is also looked up by its characters and, for kana, its reading,
-        # which finds it where the query and the text were segmented differently.
-        whole = [a for a in (self._ngram_alternative(lex.text, lex.fields),
-                             self._reading_alternative(lex.text, lex.fields, tokens)) if a]
+        whole = [a for a in (self._ngram_alternative(lex.text, lex.fields), reading) if a]
+        if not groups:
+            return self._record(lex.text, whole)
         if len(groups) == 1:
             return self._record(lex.text, self._morph_alternatives(groups[0], lex.fields) + whole)
         parts = [self._record(_label(lex.text, g), self._morph_alternatives(g, lex.fields)) for g in groups]
@@ -286,13 +291,13 @@ class _Builder:
         if "body" not in fields or len(text) < 2:
             return None
         if is_kana(text):
-            return Alternative("body_reading", tuple(analysis.query_grams(to_katakana(text))), "reading")
+            return Alternative("body_reading", tuple(analysis.query_grams(reading_key(to_katakana(text)))), "reading")
         if text.isascii() and text.isalpha() and len(text) >= 4 and len(tokens) == 1:
             if self.vocabulary is not None and self.vocabulary.has_term("body", tokens[0].term):
                 return None  # an English word the corpus knows: not romaji
             katakana = romaji_to_katakana(text)
             if katakana and len(katakana) >= 2:
-                return Alternative("body_reading", tuple(analysis.query_grams(katakana)), "reading")
+                return Alternative("body_reading", tuple(analysis.query_grams(reading_key(katakana))), "reading")
         return None
 
     def _record(self, label: str, alternatives: list[Alternative]) -> wq.Query:

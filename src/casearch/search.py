@@ -17,15 +17,17 @@ from __future__ import annotations
 import re
 import threading
 import time
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Mapping
+from typing import Iterator, Mapping
 from urllib.parse import quote
 
 from whoosh import query as wq
 from whoosh.collectors import FilterCollector, TimeLimit, WrappingCollector
 from whoosh.sorting import FieldFacet, MultiFacet, ScoreFacet
 
+from . import analysis
 from . import index as index_mod
 from .errors import IndexUnusable, QueryError
 from .querylang import MAX_PREFIX_TERMS, ParsedQuery, Unit, parse
@@ -157,18 +159,26 @@ class Engine:
         with self._lock:
             if self._opened is None or current is None or self._opened[0] != current.get("name"):
                 ix, name = index_mod.open_index(self.index_dir)
-                self._opened = (name, ix)
-            return self._opened[1]
+                self._opened = (name, ix, index_mod.user_dictionary_path(self.index_dir / name))
+            return self._opened
 
-    def searcher(self):
+    @contextmanager
+    def searcher(self) -> Iterator:
+        """A fresh searcher of the serving generation, analyzing with its user dictionary."""
         try:
-            return self._index().searcher()
+            _, ix, compiled = self._index()
+            searcher = ix.searcher()
         except (IndexUnusable, index_mod.IndexMissing):
             raise
         except Exception as exc:  # a generation deleted or damaged under us
             with self._lock:
                 self._opened = None
             raise IndexUnusable(f"Index at {self.index_dir} cannot be read: {exc}") from exc
+        try:
+            with analysis.user_dictionary(compiled):
+                yield searcher
+        finally:
+            searcher.close()
 
     def stats(self) -> dict[str, int]:
         with self.searcher() as searcher:

@@ -102,6 +102,19 @@ def to_katakana(text: str) -> str:
     return "".join(chr(ord(c) + 0x60) if "\u3041" <= c <= "\u3096" else c for c in text)
 
 
+def reading_key(katakana: str) -> str:
+    """A reading with voicing marks removed, so rendaku (所: ショ / ジョ) does not matter.
+
+    >>> reading_key("セイユジョ"), reading_key("パイプ")
+    ('セイユシヨ', 'ハイフ')
+    """
+    stripped = unicodedata.normalize("NFD", katakana).replace("\u3099", "").replace("\u309a", "")
+    return unicodedata.normalize("NFC", stripped).translate(_SMALL_KANA)
+
+
+_SMALL_KANA = str.maketrans("ァィゥェォッャュョヮヵヶ", "アイウエオツヤユヨワカケ")
+
+
 def fold_term(term: str) -> str:
     """Iteration marks expanded, katakana long vowel stemmed (4+ characters, like kuromoji).
 
