@@ -14,7 +14,8 @@ from conftest import write
 
 
 def search(engine: Engine, q: str, **params: str):
-    return engine.search(validate_request({"q": q, **params}))
+    """Plain search: these tests pin the query language, so no cross-lingual expansion."""
+    return engine.search(validate_request({"q": q, "cross": "0", **params}))
 
 
 def sections(result) -> list[tuple[str, str | None]]:

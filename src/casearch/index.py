@@ -38,10 +38,15 @@ from whoosh.fields import ID, NUMERIC, STORED, TEXT, Schema
 from whoosh.writing import CLEAR
 
 from . import analysis, userdict
-from .corpus import CorpusFile, Document, Skipped, discover, digest_of, passages, read_bytes, read_document
+from .bridge import GLOSSARY_FILE, glossary_pairs
+from .corpus import CorpusFile, Document, Skipped, discover, digest_of, read_bytes, read_document
+from .records import (
+    DOC_KIND, GLOSSARY_KIND, GLOSSARY_PID, PASSAGE_KIND, DocumentRecords, glossary_record,
+    passage_records,
+)
 from .errors import CorpusError, IndexLocked, IndexMissing, IndexUnusable
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 INDEX_FORMAT = f"{SCHEMA_VERSION}.{analysis.ANALYSIS_VERSION}"
 CURRENT_FILE = "CURRENT"
 LOCK_FILE = ".reindex.lock"
@@ -65,6 +70,7 @@ def build_schema() -> Schema:
 
     return Schema(
         pid=ID(unique=True, stored=True),
+        kind=ID(stored=True),  # "passage", "doc" (path, digest, bridge pairs) or "glossary"
         doc_id=ID(stored=True, sortable=True),
         path=ID(stored=True),
         digest=STORED(),
@@ -100,33 +106,6 @@ class ReindexReport:
             f"added {self.added}, updated {self.updated}, removed {self.removed}, "
             f"skipped {len(self.skipped)}; {self.passages} passages; {self.seconds:.2f} s"
         )
-
-
-def passage_records(document: Document) -> Iterator[dict]:
-    """The Whoosh records of a document's passages."""
-    meta = {
-        "title": document.title, "source": document.source, "url": document.url,
-        "translations": list(document.translations),
-        "source_title": document.meta.get("source_title"),
-    }
-    for passage in passages(document):
-        yield {
-            "pid": f"{document.doc_id}#s{passage.section}p{passage.part}",
-            "doc_id": document.doc_id,
-            "path": document.path,
-            "digest": document.digest,
-            "lang": document.lang,
-            "title": document.title,
-            "section": passage.heading or "",
-            "body": passage.text,
-            "body_surface": passage.text,
-            "body_reading": passage.text,
-            "body_ngram": passage.text,
-            "section_no": passage.section,
-            "part": passage.part,
-            "date": document.date or "",
-            "meta": meta,
-        }
 
 
 # --- the serving generation -------------------------------------------------------
@@ -224,7 +203,9 @@ def reindex(
     phase = phase or _no_phase
     with reindex_lock(index_dir):
         files, skipped = discover(corpus_dir)
-        userdict_text, userdict_digest = _read_user_dictionary(corpus_dir)
+        userdict_text, userdict_digest = _read_reserved(corpus_dir, userdict.FILE_NAME)
+        glossary = _read_reserved(corpus_dir, GLOSSARY_FILE)
+        context = _Context(max_file_bytes, say, phase, glossary, _dictionary(index_dir, say))
         current = _usable_current(index_dir, full, userdict_digest, say)
         report = ReindexReport(skipped=list(skipped), full=current is None)
         if current is None:
@@ -232,7 +213,7 @@ def reindex(
             (index_dir / name).mkdir(parents=True)
             compiled = _compile_user_dictionary(userdict_text, index_dir / name, say)
             with analysis.user_dictionary(compiled):
-                _build_generation(index_dir / name, files, report, max_file_bytes, say, phase)
+                _build_generation(index_dir / name, files, report, context)
             previous = read_current_or_none(index_dir)
             _write_current(index_dir, name, userdict_digest)
             phase("current-swapped")
@@ -240,7 +221,7 @@ def reindex(
         else:
             name = current["name"]
             with analysis.user_dictionary(user_dictionary_path(index_dir / name)):
-                _update_generation(index_dir / name, files, report, max_file_bytes, say, phase)
+                _update_generation(index_dir / name, files, report, context)
             keep = {name}
         _remove_stale_generations(index_dir, keep)
         report.passages = count_passages(index_dir / name)
@@ -276,15 +257,35 @@ def _usable_current(index_dir: Path, full: bool, userdict_digest: str, say: Prog
     return current
 
 
-def _read_user_dictionary(corpus_dir: Path) -> tuple[str, str]:
-    """The user dictionary's text and digest ("" and "" when there is none)."""
+@dataclass(frozen=True)
+class _Context:
+    """What every step of one reindex run needs."""
+
+    max_bytes: int
+    say: Progress
+    phase: Phase
+    glossary: tuple[str, str]  # text, digest
+    dictionary: Path | None  # jamdict-data's database, when installed
+
+
+def _read_reserved(corpus_dir: Path, name: str) -> tuple[str, str]:
+    """A reserved corpus file's text and digest ("" and "" when there is none)."""
     try:
-        raw = (corpus_dir / userdict.FILE_NAME).read_bytes()
+        raw = (corpus_dir / name).read_bytes()
     except FileNotFoundError:
         return "", ""
     except OSError as exc:
-        raise CorpusError(f"{userdict.FILE_NAME}: cannot read: {exc.strerror or exc}") from exc
+        raise CorpusError(f"{name}: cannot read: {exc.strerror or exc}") from exc
     return raw.decode("utf-8-sig", errors="replace"), digest_of(raw)
+
+
+def _dictionary(index_dir: Path, say: Progress) -> Path | None:
+    from . import jmdict
+
+    db = jmdict.database_path(index_dir / "jmdict-cache")
+    if db is None:
+        say("jamdict-data is not installed: cross-lingual pairs come from glosses, the corpus and the glossary only")
+    return db
 
 
 def _compile_user_dictionary(text: str, generation: Path, say: Progress) -> Path | None:
@@ -304,51 +305,61 @@ def user_dictionary_path(generation: Path) -> Path | None:
     return compiled if compiled.exists() else None
 
 
-def _build_generation(
-    path: Path, files: list[CorpusFile], report: ReindexReport, max_bytes: int, say: Progress,
-    phase: Phase,
-) -> None:
+def _build_generation(path: Path, files: list[CorpusFile], report: ReindexReport, context: _Context) -> None:
     ix = whoosh_index.create_in(str(path), build_schema())
-    writer = _announcing_writer(ix, phase)
+    writer = _announcing_writer(ix, context.phase)
     try:
+        documents = DocumentRecords(writer, context.dictionary, passage_records)
         for n, file in enumerate(files, start=1):
-            document = _load(file, max_bytes, report)
+            document = _load(file, context.max_bytes, report)
             if document is not None:
-                for record in passage_records(document):
-                    writer.add_document(**record)
+                documents.add(document)
                 report.added += 1
-            _tick(say, n, len(files))
-        phase("files-added")
+            _tick(context.say, n, len(files))
+        documents.finish()
+        _write_glossary(writer, context, replace=False)
+        context.phase("files-added")
         writer.commit(mergetype=CLEAR)
-        phase("committed")
+        context.phase("committed")
     except BaseException:
         writer.cancel()
         raise
 
 
-def _update_generation(
-    path: Path, files: list[CorpusFile], report: ReindexReport, max_bytes: int, say: Progress,
-    phase: Phase,
-) -> None:
+def _update_generation(path: Path, files: list[CorpusFile], report: ReindexReport, context: _Context) -> None:
     ix = whoosh_index.open_dir(str(path))
-    indexed = indexed_digests(ix)
-    writer = _announcing_writer(ix, phase)
+    indexed, glossary_digest = indexed_digests(ix)
+    writer = _announcing_writer(ix, context.phase)
     try:
+        documents = DocumentRecords(writer, context.dictionary, passage_records)
         seen: set[str] = set()
         for n, file in enumerate(files, start=1):
             seen.add(file.doc_id)
-            _update_file(writer, file, indexed.get(file.doc_id), report, max_bytes)
-            _tick(say, n, len(files))
+            _update_file(documents, file, indexed.get(file.doc_id), report, context.max_bytes)
+            _tick(context.say, n, len(files))
+        documents.finish()
         skipped_ids = {s.path.rsplit(".", 1)[0] for s in report.skipped}
         for doc_id in sorted(set(indexed) - seen - skipped_ids):
             writer.delete_by_term("doc_id", doc_id)
             report.removed += 1
-        phase("files-added")
+        if glossary_digest != context.glossary[1]:
+            _write_glossary(writer, context, replace=True)
+        context.phase("files-added")
         writer.commit()
-        phase("committed")
+        context.phase("committed")
     except BaseException:
         writer.cancel()
         raise
+
+
+def _write_glossary(writer, context: _Context, replace: bool) -> None:
+    if replace:
+        writer.delete_by_term("pid", GLOSSARY_PID)
+    text, digest = context.glossary
+    pairs, problems = glossary_pairs(text)
+    for problem in problems:
+        context.say(problem)
+    writer.add_document(**glossary_record(pairs, digest))
 
 
 def _announcing_writer(ix: whoosh_index.Index, phase: Phase):
@@ -364,7 +375,9 @@ def _announcing_writer(ix: whoosh_index.Index, phase: Phase):
     return writer
 
 
-def _update_file(writer, file: CorpusFile, old_digest: str | None, report: ReindexReport, max_bytes: int) -> None:
+def _update_file(
+    documents: DocumentRecords, file: CorpusFile, old_digest: str | None, report: ReindexReport, max_bytes: int
+) -> None:
     try:
         raw = read_bytes(file, max_bytes)
     except CorpusError as exc:
@@ -375,9 +388,8 @@ def _update_file(writer, file: CorpusFile, old_digest: str | None, report: Reind
     document = _parse(file, raw, report)
     if document is None:
         return  # the previous version, if any, stays searchable
-    writer.delete_by_term("doc_id", file.doc_id)
-    for record in passage_records(document):
-        writer.add_document(**record)
+    documents.writer.delete_by_term("doc_id", file.doc_id)
+    documents.add(document)
     if old_digest is None:
         report.added += 1
     else:
@@ -406,11 +418,14 @@ def _tick(say: Progress, n: int, total: int) -> None:
         say(f"indexed {n}/{total} files")
 
 
-def indexed_digests(ix: whoosh_index.Index) -> dict[str, str]:
-    """doc_id -> digest of the file its passages came from."""
+def indexed_digests(ix: whoosh_index.Index) -> tuple[dict[str, str], str | None]:
+    """doc_id -> digest of the file its passages came from; and the glossary's digest."""
     with ix.searcher() as searcher:
-        return {fields["doc_id"]: fields["digest"] for fields in searcher.all_stored_fields()}
+        digests = {fields["doc_id"]: fields["digest"] for fields in searcher.documents(kind=DOC_KIND)}
+        glossary = next(iter(searcher.documents(kind=GLOSSARY_KIND)), {}).get("digest")
+    return digests, glossary
 
 
 def count_passages(path: Path) -> int:
-    return whoosh_index.open_dir(str(path)).doc_count()
+    with whoosh_index.open_dir(str(path)).searcher() as searcher:
+        return searcher.doc_frequency("kind", PASSAGE_KIND)

@@ -19,7 +19,7 @@ import re
 import unicodedata
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Iterator, Protocol
+from typing import TYPE_CHECKING, Iterator, Protocol
 
 from whoosh import query as wq
 
@@ -27,8 +27,12 @@ from . import analysis
 from .errors import QueryError
 from .textnorm import is_kana, reading_key, romaji_to_katakana, to_katakana
 
+if TYPE_CHECKING:
+    from .bridge import Bridge
+
 FIELDS = ("title", "section", "body")
 MAX_PREFIX_TERMS = 200
+EXPANSION_BOOST = 0.3  # cross-lingual terms weigh less than the words the user typed
 MAX_LEAVES = 64
 
 _LEXEME = re.compile(
@@ -51,11 +55,12 @@ class Alternative:
     field: str
     terms: tuple[str, ...]
     via: str  # surface | base | reading | ... (the contract's "matched" vocabulary)
+    boost: float = 1.0
 
     def query(self) -> wq.Query:
         if len(self.terms) == 1:
-            return wq.Term(self.field, self.terms[0])
-        return wq.Phrase(self.field, list(self.terms))
+            return wq.Term(self.field, self.terms[0], boost=self.boost)
+        return wq.Phrase(self.field, list(self.terms), boost=self.boost)
 
 
 @dataclass(frozen=True)
@@ -94,15 +99,16 @@ class _SyntaxFallback(Exception):
     """The query is not well formed: search it as plain text."""
 
 
-def parse(text: str, vocabulary: Vocabulary | None = None) -> ParsedQuery:
-    """Parse a user query; ``vocabulary`` (the index) expands ``w*`` and vets romaji."""
+def parse(text: str, vocabulary: Vocabulary | None = None, bridge: Bridge | None = None) -> ParsedQuery:
+    """Parse a user query; ``vocabulary`` (the index) expands ``w*`` and vets romaji;
+    ``bridge`` (None: no cross-lingual expansion) adds the other language's terms."""
     text = unicodedata.normalize("NFKC", text)
-    builder = _Builder(vocabulary)
+    builder = _Builder(vocabulary, bridge)
     try:
         lexemes = _lex(text)
         result = _Parser(lexemes, builder).parse()
     except _SyntaxFallback:
-        builder = _Builder(vocabulary)
+        builder = _Builder(vocabulary, bridge)
         lexemes = [_Lex("word", w) for w in text.split()]
         result = _Parser(lexemes, builder).parse()
     return ParsedQuery(result, builder.units, builder.stop_only, builder.dropped)
@@ -177,6 +183,10 @@ class _Parser:
         seen_any = False
         while (lex := self._peek()) is not None and lex.kind not in ("or", "rparen"):
             seen_any = True
+            phrase = self._english_phrase()
+            if phrase is not None:
+                positive.append(phrase)
+                continue
             negate, query = self._unary()
             if query is not None:
                 (negative if negate else positive).append(query)
@@ -184,10 +194,23 @@ class _Parser:
             raise _SyntaxFallback  # "A OR", "( )" or a leading OR
         if not positive and not negative:
             return None
-        base: wq.Query = wq.And(positive) if len(positive) > 1 else (positive[0] if positive else wq.Every())
+        base: wq.Query = wq.And(positive) if len(positive) > 1 else (positive[0] if positive else wq.Term("kind", "passage"))
         for query in negative:
             base = wq.AndNot(base, query)
         return base
+
+    def _english_phrase(self) -> wq.Query | None:
+        """Three, then two, plain English words in a row that the bridge knows together."""
+        if self.builder.bridge is None:
+            return None
+        for size in (3, 2):
+            run = self.lexemes[self.at : self.at + size]
+            if len(run) == size and all(_plain_english(lex) for lex in run):
+                query = self.builder.english_phrase(run)
+                if query is not None:
+                    self.at += size
+                    return query
+        return None
 
     def _unary(self) -> tuple[bool, wq.Query | None]:
         lex = self.lexemes[self.at]
@@ -217,8 +240,9 @@ class _Parser:
 class _Builder:
     """Turns analyzed words into Whoosh leaves and records highlight units."""
 
-    def __init__(self, vocabulary: "Vocabulary | None") -> None:
+    def __init__(self, vocabulary: "Vocabulary | None", bridge: "Bridge | None" = None) -> None:
         self.vocabulary = vocabulary
+        self.bridge = bridge
         self.units: list[Unit] = []
         self.stop_only: list[str] = []
         self.dropped = 0
@@ -276,7 +300,27 @@ class _Builder:
         alternatives = [Alternative(f, tuple(t.term for t in group), "base") for f in fields]
         if "body" in fields:
             alternatives.append(Alternative("body_surface", tuple(t.norm for t in group), "surface"))
+            alternatives += self.expansions(tuple(t.term for t in group))
         return alternatives
+
+    def expansions(self, terms: tuple[str, ...]) -> list[Alternative]:
+        """The other language's phrases for these terms, weighted below direct matches."""
+        if self.bridge is None:
+            return []
+        return [Alternative(c.field, c.terms, c.via, EXPANSION_BOOST) for c in self.bridge.counterparts(terms)]
+
+    def english_phrase(self, lexemes: list[_Lex]) -> wq.Query | None:
+        """Several plain English words that the bridge knows as one phrase (natural gas):
+        the words ANDed, or the phrase's counterparts."""
+        text = " ".join(lex.text for lex in lexemes)
+        terms = tuple(t.term for t in analysis.analyze(text) if t.indexed and not t.stop)
+        expansions = self.expansions(terms)
+        if not expansions:
+            return None
+        direct = [q for q in (self.word(lex) for lex in lexemes) if q is not None]
+        if not direct:
+            return None
+        return wq.Or([wq.And(direct) if len(direct) > 1 else direct[0], self._record(text, expansions)])
 
     def _ngram_alternative(self, text: str, fields: tuple[str, ...]) -> Alternative | None:
         written = _only_japanese(unicodedata.normalize("NFKC", text))
@@ -320,6 +364,10 @@ class _Builder:
         if not alternatives:
             return wq.NullQuery
         return self._record(prefix + "*", alternatives)
+
+
+def _plain_english(lex: _Lex) -> bool:
+    return lex.kind == "word" and lex.fields == FIELDS and not lex.prefix and lex.text.isascii()
 
 
 def _label(text: str, group: list[analysis.Token]) -> str:

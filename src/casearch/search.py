@@ -30,7 +30,9 @@ from whoosh.sorting import FieldFacet, MultiFacet, ScoreFacet
 from . import analysis
 from . import index as index_mod
 from .errors import IndexUnusable, QueryError
+from .bridge import Bridge, Pair
 from .querylang import MAX_PREFIX_TERMS, ParsedQuery, Unit, parse
+from .records import DOC_KIND, GLOSSARY_KIND, PASSAGE_KIND
 from .snippets import highlight, make_snippet, match_spans, unit_spans
 
 MAX_QUERY_CHARS = 500
@@ -49,6 +51,7 @@ class SearchRequest:
     page: int = 1
     per_page: int = 10
     sort: str = "relevance"
+    cross: bool = True
 
 
 @dataclass
@@ -61,6 +64,7 @@ class Hit:
     score: float
     snippet: str
     matched: list[dict[str, str]] = field(default_factory=list)
+    counterpart: dict[str, str | None] | None = None
     date: str | None = None
     source: str | None = None
     section_no: int = field(default=1, repr=False)
@@ -126,7 +130,10 @@ def validate_request(params: Mapping[str, str]) -> SearchRequest:
     sort = params.get("sort") or "relevance"
     if sort not in SORTS:
         raise QueryError("sort must be relevance or date", param="sort")
-    return SearchRequest(q, lang, page, per_page, sort)
+    cross = params.get("cross") or "1"
+    if cross not in ("0", "1"):
+        raise QueryError("cross must be 0 or 1", param="cross")
+    return SearchRequest(q, lang, page, per_page, sort, cross == "1")
 
 
 def _int_param(params: Mapping[str, str], name: str, default: int, low: int, high: int) -> int:
@@ -151,7 +158,8 @@ class Engine:
     def __init__(self, index_dir: Path) -> None:
         self.index_dir = Path(index_dir)
         self._lock = threading.Lock()
-        self._opened: tuple[str, object] | None = None
+        self._opened: tuple | None = None
+        self._bridge: tuple | None = None
 
     def _index(self):
         """The Whoosh index of the serving generation, reopened after a full rebuild."""
@@ -166,8 +174,9 @@ class Engine:
     def searcher(self) -> Iterator:
         """A fresh searcher of the serving generation, analyzing with its user dictionary."""
         try:
-            _, ix, compiled = self._index()
+            name, ix, compiled = self._index()
             searcher = ix.searcher()
+            searcher.casearch_generation = name
         except (IndexUnusable, index_mod.IndexMissing):
             raise
         except Exception as exc:  # a generation deleted or damaged under us
@@ -182,13 +191,27 @@ class Engine:
 
     def stats(self) -> dict[str, int]:
         with self.searcher() as searcher:
-            doc_ids = {fields["doc_id"] for fields in searcher.all_stored_fields()}
-            return {"documents": len(doc_ids), "passages": searcher.doc_count()}
+            return {
+                "documents": searcher.doc_frequency("kind", DOC_KIND),
+                "passages": searcher.doc_frequency("kind", PASSAGE_KIND),
+            }
+
+    def bridge(self, searcher) -> Bridge:
+        """The cross-lingual bridge of the generation this searcher reads (cached)."""
+        key = (getattr(searcher, "casearch_generation", None), searcher.reader().generation())
+        with self._lock:
+            if self._bridge is not None and self._bridge[0] == key:
+                return self._bridge[1]
+        built = load_bridge(searcher)
+        with self._lock:
+            self._bridge = (key, built)
+        return built
 
     def search(self, request: SearchRequest) -> SearchResult:
         began = time.perf_counter()
         with self.searcher() as searcher:
-            parsed = parse(request.q, IndexVocabulary(searcher))
+            bridge = self.bridge(searcher) if request.cross else None
+            parsed = parse(request.q, IndexVocabulary(searcher), bridge)
             hits, total = self._run(searcher, parsed, request)
             facets = _facets(searcher, parsed)
         took = round((time.perf_counter() - began) * 1000, 2)
@@ -226,6 +249,7 @@ class Engine:
             section=stored["section"] or None,
             url=doc_url(stored["doc_id"], stored["section_no"]),
             score=round(score, 4), snippet=make_snippet(stored["body"], spans), matched=matched,
+            counterpart=_counterpart(searcher, stored),
             date=stored.get("date") or None, source=(stored.get("meta") or {}).get("source"),
             section_no=stored["section_no"],
         )
@@ -234,12 +258,12 @@ class Engine:
         """The whole document (None when unknown); query terms highlighted when q given."""
         with self.searcher() as searcher:
             docnums = sorted(
-                searcher.document_numbers(doc_id=doc_id),
+                searcher.document_numbers(doc_id=doc_id, kind=PASSAGE_KIND),
                 key=lambda n: (searcher.stored_fields(n)["section_no"], searcher.stored_fields(n)["part"]),
             )
             if not docnums:
                 return None
-            units = parse(q, IndexVocabulary(searcher)).units if q else []
+            units = parse(q, IndexVocabulary(searcher), self.bridge(searcher)).units if q else []
             return _document_view(searcher, docnums, units)
 
 
@@ -275,6 +299,24 @@ def _paragraphs_html(text: str, spans) -> list[str]:
         if html:
             out.append(html)
     return out
+
+
+def _counterpart(searcher, stored: dict) -> dict[str, str | None] | None:
+    """The same section in the document's translation, when there is one."""
+    for other in (stored.get("meta") or {}).get("translations") or []:
+        found = searcher.document(pid=f"{other}#s{stored['section_no']}p1")
+        if found:
+            return {"doc_id": other, "section": found["section"] or None, "url": doc_url(other, found["section_no"])}
+    return None
+
+
+def load_bridge(searcher) -> Bridge:
+    """All pairs stored in the index: per document, and the glossary's."""
+    pairs = []
+    for kind in (DOC_KIND, GLOSSARY_KIND):
+        for fields in searcher.documents(kind=kind):
+            pairs += [Pair.from_stored(row) for row in (fields.get("meta") or {}).get("pairs", [])]
+    return Bridge(pairs)
 
 
 VIA_PREFERENCE = ("surface", "base", "gloss", "dictionary", "corpus", "glossary", "translation", "reading")

@@ -69,8 +69,9 @@ def _occurrences(searcher, docnum: int, fieldname: str, term: str) -> list[tuple
         matcher = searcher.postings(fieldname, term)
     except Exception:  # the term is not in this field's vocabulary
         matcher = None
-    if matcher is not None:
-        matcher.skip_to(docnum)
+    if matcher is not None and matcher.is_active():
+        if matcher.id() < docnum:
+            matcher.skip_to(docnum)  # deleted documents are skipped too (Whoosh excludes them)
         if matcher.is_active() and matcher.id() == docnum:
             found = list(matcher.value_as("characters"))
     cache[key] = found

@@ -1,0 +1,246 @@
+"""Bridge: Japanese <-> English term pairs, built at reindex time, used to expand queries.
+
+At reindex time, per document (``document_pairs``), from the tokens the indexer has:
+
+    gloss       UniDic lemma glosses of loanwords (エネルギー-energy). A run of adjacent
+                glossed katakana tokens is skipped: it is a compound or a name the
+                dictionary split apart (シルダリヤ -> シル-sill + ダリヤ-dahlia)
+    corpus      a Japanese term followed by English in brackets, as Japanese writers
+                gloss terms: 相互支援(mutual assistance), 一帯一路(Belt and Road Initiative、BRI)
+    dictionary  JMdict / JMnedict through the optional jamdict-data package: the
+                document's content words (and noun pairs such as 天然ガス) looked up
+
+and once per run from ``corpus/_glossary.tsv`` (``glossary``). Each pair is stored with
+its analyzed terms on the document's record in the index, so it commits atomically with
+the postings and is replaced when the document changes.
+
+At query time ``Bridge`` gathers the pairs of the serving index into two maps keyed by
+content terms (base forms / English stems): a query word found in one map is also
+searched, at a lower weight, as its counterparts in the other language.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import defaultdict
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+from typing import Iterable, Sequence
+
+from whoosh.lang.porter import stem as porter_stem
+
+from . import analysis
+from .analysis import ENGLISH_STOP_WORDS, Token
+from .textnorm import is_katakana
+
+GLOSSARY_FILE = "_glossary.tsv"
+SOURCES = ("gloss", "corpus", "dictionary", "glossary")
+
+# Japanese run (kanji, katakana, 々, ・) directly before a bracket holding English.
+_BRACKETED = re.compile(
+    r"([\u4e00-\u9fff\u3400-\u4dbf々\u30a1-\u30fa\u30fc・]{2,})[」』]?[(（]"
+    r"([A-Za-z][A-Za-z .'\-]*[A-Za-z.])(?:[、,，]\s*([A-Za-z][A-Za-z.\-]*))?[)）]"
+)
+_CONTENT_POS = frozenset({"名詞", "動詞", "形容詞", "形状詞"})
+_ALL_JAPANESE = re.compile(r"[\u3041-\u309f\u30a1-\u30ff\u3400-\u4dbf\u4e00-\u9fff々・]+")
+
+
+@dataclass(frozen=True)
+class Pair:
+    """One bridge: written forms, their analyzed terms, and where it came from."""
+
+    ja: str
+    en: str
+    source: str
+    ja_terms: tuple[str, ...]
+    en_terms: tuple[str, ...]
+
+    def stored(self) -> list:
+        return [self.ja, self.en, self.source, list(self.ja_terms), list(self.en_terms)]
+
+    @classmethod
+    def from_stored(cls, row: Sequence) -> "Pair":
+        return cls(row[0], row[1], row[2], tuple(row[3]), tuple(row[4]))
+
+
+@lru_cache(maxsize=65536)
+def english_terms(phrase: str) -> tuple[str, ...]:
+    """Stems of an English word or phrase, as the index stores them.
+
+    >>> english_terms("Natural gas pipelines")
+    ('natur', 'ga', 'pipelin')
+    """
+    return tuple(t.term for t in analysis.analyze(phrase) if t.indexed)
+
+
+@lru_cache(maxsize=65536)
+def japanese_terms(written: str) -> tuple[str, ...]:
+    """Base-form terms of a Japanese written form (MeCab splits compounds)."""
+    return tuple(t.term for t in analysis.analyze(written) if t.indexed)
+
+
+@lru_cache(maxsize=65536)
+def japanese_key(written: str) -> tuple[str, ...]:
+    """The content terms a query word made of this form would have (particles left out)."""
+    return tuple(t.term for t in analysis.analyze(written) if t.indexed and not t.stop)
+
+
+def _pair(ja: str, en: str, source: str, ja_terms: tuple[str, ...] | None = None) -> Pair | None:
+    ja_terms = ja_terms or japanese_terms(ja)
+    en_terms = english_terms(en)
+    if not ja_terms or not en_terms or not _content(en_terms):
+        return None
+    return Pair(ja, en.strip(), source, ja_terms, en_terms)
+
+
+def _content(terms: tuple[str, ...]) -> tuple[str, ...]:
+    return tuple(t for t in terms if t not in ENGLISH_STOP_WORDS)
+
+
+# --- reindex side -----------------------------------------------------------------
+
+
+def gloss_pairs(tokens: Sequence[Token]) -> list[Pair]:
+    """Pairs from UniDic glosses, skipping runs of several glossed katakana tokens."""
+    pairs: list[Pair] = []
+    for i, token in enumerate(tokens):
+        if not token.gloss or not token.indexed:
+            continue
+        if _in_glossed_run(tokens, i):
+            continue
+        pair = _pair(token.base, token.gloss, "gloss", (token.term,))
+        if pair:
+            pairs.append(pair)
+    return pairs
+
+
+def _in_glossed_run(tokens: Sequence[Token], i: int) -> bool:
+    """Whether token i sits next to another glossed katakana token (シル|ダリヤ)."""
+    token = tokens[i]
+    if not token.gloss or not is_katakana(token.surface):
+        return False
+    for j in (i - 1, i + 1):
+        if 0 <= j < len(tokens):
+            other = tokens[j]
+            adjacent = other.end == token.start or token.end == other.start
+            if adjacent and other.gloss and is_katakana(other.surface):
+                return True
+    return False
+
+
+def bracket_pairs(text: str) -> list[Pair]:
+    """Pairs a Japanese text states itself: 用語(English term[、ABBR]).
+
+    >>> [(p.ja, p.en) for p in bracket_pairs("「一帯一路」(Belt and Road Initiative、BRI)のもと")]
+    [('一帯一路', 'Belt and Road Initiative'), ('一帯一路', 'BRI')]
+    """
+    pairs: list[Pair] = []
+    for match in _BRACKETED.finditer(text):
+        japanese = match.group(1).strip("・")
+        for english in (match.group(2), match.group(3)):
+            pair = _pair(japanese, english, "corpus") if english else None
+            if pair:
+                pairs.append(pair)
+    return pairs
+
+
+def lookup_candidates(tokens: Sequence[Token]) -> tuple[set[str], set[str]]:
+    """Japanese words and noun pairs, and English words, worth a dictionary look-up."""
+    japanese: set[str] = set()
+    english: set[str] = set()
+    glossed_runs = {id(t) for i, t in enumerate(tokens) if _in_glossed_run(tokens, i)}
+    content = [t for t in tokens if t.indexed and not t.stop and id(t) not in glossed_runs]
+    for i, token in enumerate(content):
+        if token.pos == "英単語":
+            if token.norm.isalpha() and len(token.norm) > 2 and token.norm not in ENGLISH_STOP_WORDS:
+                english.add(token.norm)
+        elif token.pos in _CONTENT_POS and len(token.base) > 1:
+            japanese.add(token.base)
+            nxt = content[i + 1] if i + 1 < len(content) else None
+            if nxt is not None and nxt.start == token.end and token.pos == nxt.pos == "名詞":
+                japanese.add(token.surface + nxt.surface)
+    return japanese, english
+
+
+def dictionary_pairs(db: Path | None, japanese: Iterable[str], english: Iterable[str]) -> list[Pair]:
+    """JMdict/JMnedict pairs for the given words (nothing when jamdict-data is absent)."""
+    if db is None:
+        return []
+    from . import jmdict
+
+    pairs: list[Pair] = []
+    for found in jmdict.lookup(db, sorted(japanese), sorted(english)):
+        pair = _pair(found.ja, found.en, "dictionary")
+        if pair:
+            pairs.append(pair)
+    return pairs
+
+
+def glossary_pairs(text: str) -> tuple[list[Pair], list[str]]:
+    """Pairs of ``_glossary.tsv`` (Japanese, tab, English) and one message per bad line."""
+    pairs: list[Pair] = []
+    problems: list[str] = []
+    for number, line in enumerate(text.splitlines(), start=1):
+        if not line.strip() or line.lstrip().startswith("#"):
+            continue
+        cells = [cell.strip() for cell in line.split("\t")]
+        pair = _pair(cells[0], cells[1], "glossary") if len(cells) >= 2 and cells[0] and cells[1] else None
+        if pair is None:
+            problems.append(f"{GLOSSARY_FILE} line {number}: expected 'Japanese term<TAB>English term'")
+        else:
+            pairs.append(pair)
+    return pairs, problems
+
+
+def unique(pairs: Iterable[Pair]) -> list[Pair]:
+    return list({(p.ja_terms, p.en_terms, p.source): p for p in pairs}.values())
+
+
+# --- query side -------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Counterpart:
+    field: str  # where to search the other language's side
+    terms: tuple[str, ...]  # searched as a phrase
+    via: str
+
+
+def japanese_side(pair: Pair) -> Counterpart:
+    """Japanese is searched by its characters: MeCab may split a name differently in
+    context (習近平 alone vs in 習近平国家主席), but the characters are the same."""
+    if _ALL_JAPANESE.fullmatch(pair.ja):
+        return Counterpart("body_ngram", tuple(analysis.query_grams(pair.ja)), pair.source)
+    return Counterpart("body", pair.ja_terms, pair.source)
+
+
+class Bridge:
+    """Both directions of the bridge of one index generation."""
+
+    def __init__(self, pairs: Iterable[Pair]) -> None:
+        self.pairs = unique(pairs)
+        self._to_english: dict[tuple[str, ...], list[Counterpart]] = defaultdict(list)
+        self._to_japanese: dict[tuple[str, ...], list[Counterpart]] = defaultdict(list)
+        for pair in sorted(self.pairs, key=lambda p: SOURCES.index(p.source) if p.source in SOURCES else 9):
+            ja_key = pair.ja_terms if len(pair.ja_terms) == 1 else japanese_key(pair.ja)
+            self._add(self._to_english, ja_key, Counterpart("body", pair.en_terms, pair.source))
+            self._add(self._to_japanese, _content(pair.en_terms), japanese_side(pair))
+
+    @staticmethod
+    def _add(table: dict, key: tuple[str, ...], value: Counterpart) -> None:
+        if key and all(value.terms != known.terms for known in table[key]):
+            table[key].append(value)
+
+    def counterparts(self, terms: tuple[str, ...], limit: int = 5) -> list[Counterpart]:
+        """The other language's phrases for these content terms (either language)."""
+        found = self._to_english.get(terms, []) + self._to_japanese.get(terms, [])
+        return found[:limit]
+
+    def matching(self, text: str) -> list[Pair]:
+        """Pairs whose Japanese or English side contains ``text`` (for the CLI)."""
+        needle = text.lower()
+        return [p for p in self.pairs if needle in p.ja.lower() or needle in p.en.lower()]
+
+    def __len__(self) -> int:
+        return len(self.pairs)

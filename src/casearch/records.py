@@ -1,0 +1,111 @@
+"""Records: a ``Document`` -> the Whoosh records that represent it in the index.
+
+    passage_records     one record per passage (kind "passage"): the searchable text
+    DocumentRecords     adds the passages through a writer, gathers the document's bridge
+                        pairs from the tokens the indexer just produced (analysis results
+                        are cached, so nothing is analyzed twice), looks up dictionary
+                        pairs for all documents of the run in one batch, and writes one
+                        record per document (kind "doc": path, digest, pairs)
+    glossary_record     the glossary's pairs (kind "glossary")
+
+Keeping digests and pairs in the index itself means they commit atomically with the
+postings they describe.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Iterator
+
+from . import analysis, bridge
+from .corpus import Document, passages
+
+DOC_KIND, PASSAGE_KIND, GLOSSARY_KIND = "doc", "passage", "glossary"
+GLOSSARY_PID = "glossary"
+
+
+def passage_records(document: Document) -> Iterator[dict]:
+    """The Whoosh records of a document's passages."""
+    meta = {
+        "title": document.title, "source": document.source, "url": document.url,
+        "translations": list(document.translations),
+        "source_title": document.meta.get("source_title"),
+    }
+    for passage in passages(document):
+        yield {
+            "pid": f"{document.doc_id}#s{passage.section}p{passage.part}",
+            "kind": PASSAGE_KIND,
+            "doc_id": document.doc_id,
+            "lang": document.lang,
+            "title": document.title,
+            "section": passage.heading or "",
+            "body": passage.text,
+            "body_surface": passage.text,
+            "body_reading": passage.text,
+            "body_ngram": passage.text,
+            "section_no": passage.section,
+            "part": passage.part,
+            "date": document.date or "",
+            "meta": meta,
+        }
+
+
+@dataclass
+class _Pending:
+    document: Document
+    pairs: list[bridge.Pair]
+    japanese: set[str] = field(default_factory=set)
+    english: set[str] = field(default_factory=set)
+
+
+class DocumentRecords:
+    """Writes documents through a Whoosh writer; ``finish()`` before committing."""
+
+    def __init__(self, writer, dictionary: Path | None, records=passage_records) -> None:
+        self.writer = writer
+        self.dictionary = dictionary
+        self.records = records
+        self.pending: list[_Pending] = []
+
+    def add(self, document: Document) -> None:
+        tokens: list[analysis.Token] = []
+        for record in self.records(document):
+            self.writer.add_document(**record)
+            tokens += analysis.analyze(record["body"])
+        pending = _Pending(document, bridge.gloss_pairs(tokens))
+        for passage in passages(document):
+            if document.lang == "ja":
+                pending.pairs += bridge.bracket_pairs(passage.text)
+        pending.japanese, pending.english = bridge.lookup_candidates(tokens)
+        self.pending.append(pending)
+
+    def finish(self) -> None:
+        """Dictionary look-ups for the whole batch, then one record per document."""
+        japanese = set().union(*(p.japanese for p in self.pending)) if self.pending else set()
+        english = set().union(*(p.english for p in self.pending)) if self.pending else set()
+        found = bridge.dictionary_pairs(self.dictionary, japanese, english)
+        for pending in self.pending:
+            mine = [p for p in found if p.ja in pending.japanese or p.en.lower() in pending.english]
+            self.writer.add_document(**document_record(pending.document, pending.pairs + mine))
+        self.pending = []
+
+
+def document_record(document: Document, pairs: list[bridge.Pair]) -> dict:
+    return {
+        "pid": f"doc:{document.doc_id}",
+        "kind": DOC_KIND,
+        "doc_id": document.doc_id,
+        "path": document.path,
+        "digest": document.digest,
+        "lang": document.lang,
+        "meta": {"title": document.title, "translations": list(document.translations),
+                 "pairs": [p.stored() for p in bridge.unique(pairs)]},
+    }
+
+
+def glossary_record(pairs: list[bridge.Pair], digest: str) -> dict:
+    return {
+        "pid": GLOSSARY_PID, "kind": GLOSSARY_KIND, "digest": digest,
+        "meta": {"pairs": [p.stored() for p in pairs]},
+    }

@@ -1,0 +1,148 @@
+"""Cross-lingual search: each source of the bridge, both directions, the switch, ranking
+below direct matches, counterparts, and the bridge committing with the index."""
+
+from __future__ import annotations
+
+import importlib.util
+from pathlib import Path
+
+import pytest
+
+from casearch import index as index_mod
+from casearch import search as search_mod
+from casearch.bridge import Bridge, bracket_pairs, gloss_pairs
+from casearch.analysis import analyze
+from casearch.index import reindex
+from casearch.search import Engine, validate_request
+
+from conftest import write
+
+JA, EN = "summit-2025/ja", "summit-2025/en"
+needs_jmdict = pytest.mark.skipif(
+    importlib.util.find_spec("jamdict_data") is None, reason="jamdict-data (the cross-lingual extra) is not installed"
+)
+
+
+def search(engine: Engine, q: str, **params: str):
+    return engine.search(validate_request({"q": q, **params}))
+
+
+def pairs(engine: Engine) -> set[tuple[str, str, str]]:
+    with engine.searcher() as searcher:
+        return {(p.ja, p.en.lower(), p.source) for p in engine.bridge(searcher).pairs}
+
+
+def test_gloss_pairs_skip_names_split_into_glossed_pieces() -> None:
+    found = {(p.ja, p.en) for p in gloss_pairs(analyze("エネルギーとインフラ。シルダリヤ州のサミット。"))}
+    assert {("エネルギー", "energy"), ("インフラ", "infrastructure"), ("サミット", "summit")} <= found
+    assert not {en for _, en in found} & {"sill", "dahlia"}
+
+
+def test_bracket_pairs_from_the_article_style() -> None:
+    found = {(p.ja, p.en) for p in bracket_pairs(
+        "相互支援(mutual assistance)、中国石油天然気集団(CNPC)、「一帯一路」(Belt and Road Initiative、BRI)、崔征(ツイ・ジェン)")}
+    assert found == {("相互支援", "mutual assistance"), ("中国石油天然気集団", "CNPC"),
+                     ("一帯一路", "Belt and Road Initiative"), ("一帯一路", "BRI")}
+
+
+def test_every_source_is_in_the_article_bridge(engine: Engine) -> None:
+    bridge = pairs(engine)
+    assert ("エネルギー", "energy", "gloss") in bridge
+    assert ("相互支援", "mutual assistance", "corpus") in bridge
+    assert ("トカエフ", "tokayev", "glossary") in bridge
+    assert not any(en in ("sill", "dahlia") for _, en, _ in bridge)
+
+
+@needs_jmdict
+def test_dictionary_source(engine: Engine) -> None:
+    bridge = pairs(engine)
+    assert ("鉄道", "railway", "dictionary") in bridge and ("パイプライン", "pipeline", "dictionary") in bridge
+
+
+@pytest.mark.parametrize(
+    ("q", "lang", "doc", "section", "via"),
+    [("mutual assistance", "ja", JA, 3, "corpus"), ("Tokayev", "ja", JA, 2, "glossary"),
+     ("summit", "ja", JA, 2, "gloss"), ("CNPC", "en", EN, 5, "surface"),
+     ("Kassym-Jomart Tokayev", "ja", JA, 2, "glossary")],
+)
+def test_english_finds_japanese_and_back(engine: Engine, q, lang, doc, section, via) -> None:
+    result = search(engine, q, lang=lang)
+    assert result.total >= 1
+    assert (doc, section) in [(h.doc_id, h.section_no) for h in result.hits[:3]]
+    assert any(m["via"] == via for h in result.hits[:3] for m in h.matched)
+
+
+@needs_jmdict
+def test_dictionary_directions_on_the_article(engine: Engine) -> None:
+    pipeline = search(engine, "pipeline", lang="ja").hits[0]
+    assert (pipeline.doc_id, pipeline.section_no) == (JA, 5) and "<mark>パイプライン</mark>" in pipeline.snippet
+    assert {"term": "pipeline", "via": "dictionary"} in pipeline.matched
+    back = search(engine, "パイプライン", lang="en").hits[0]
+    assert (back.doc_id, back.section_no) == (EN, 5) and "<mark>pipelines</mark>" in back.snippet
+    assert search(engine, "鉄道", lang="en").total >= 1
+
+
+def test_switch_off_gives_plain_search(engine: Engine, monkeypatch: pytest.MonkeyPatch) -> None:
+    queries = ["pipeline", "パイプライン", "mutual assistance", "鉄道 OR railway", "Tokayev", "サミット"]
+    off = {q: search(engine, q, cross="0") for q in queries}
+    monkeypatch.setattr(search_mod, "load_bridge", lambda searcher: Bridge([]))
+    empty = Engine(engine.index_dir)
+    for q in queries:
+        plain = search(empty, q)
+        assert [(h.doc_id, h.section_no, h.score) for h in off[q].hits] == \
+               [(h.doc_id, h.section_no, h.score) for h in plain.hits]
+        assert off[q].total == plain.total
+    assert search(engine, "Tokayev", cross="0", lang="ja").total == 0
+
+
+def test_expansion_never_outranks_a_direct_match(engine: Engine) -> None:
+    for q in ["pipeline", "Kazakhstan", "summit", "railway", "energy", "パイプライン", "鉄道", "サミット"]:
+        direct = {(h.doc_id, h.section_no) for h in search(engine, q, cross="0", per_page="50").hits}
+        ranked = [(h.doc_id, h.section_no) for h in search(engine, q, per_page="50").hits]
+        assert direct <= set(ranked), q
+        last_direct = max(ranked.index(d) for d in direct) if direct else -1
+        first_expanded = min((i for i, d in enumerate(ranked) if d not in direct), default=len(ranked))
+        assert last_direct < first_expanded, (q, ranked)
+
+
+def test_counterpart_is_the_same_section_in_the_other_language(engine: Engine) -> None:
+    hit = search(engine, "天然ガス", lang="ja").hits[0]
+    assert hit.counterpart == {"doc_id": EN, "section": "Six countries linked by energy and infrastructure",
+                               "url": "/doc/summit-2025/en#s5"}
+    lead = search(engine, "整理", lang="ja").hits[0]
+    assert lead.counterpart == {"doc_id": EN, "section": None, "url": "/doc/summit-2025/en#s1"}
+
+
+def test_no_counterpart_without_translation(tmp_path: Path) -> None:
+    write(tmp_path / "c/a.md", "鉄道の話。\n")
+    reindex(tmp_path / "c", tmp_path / "ix")
+    assert search(Engine(tmp_path / "ix"), "鉄道").hits[0].counterpart is None
+
+
+def test_bridge_follows_documents_and_glossary_through_reindex(tmp_path: Path, monkeypatch) -> None:
+    corpus, ix = tmp_path / "c", tmp_path / "ix"
+    write(corpus / "a.md", "原則は独自工法(zorblax method)です。\n")
+    write(corpus / "b.md", "別の記事でも独自工法を使う。\n")
+    reindex(corpus, ix)
+
+    def via(engine: Engine, q: str) -> dict[str, list]:
+        return {h.doc_id: h.matched for h in search(engine, q, lang="ja").hits}
+
+    assert via(Engine(ix), "zorblax method")["b"] == [{"term": "zorblax method", "via": "corpus"}]
+    write(corpus / "_glossary.tsv", "原則\tguidestone\n")
+    write(corpus / "a.md", "原則は独自工法です。\n")  # the pair is gone from the corpus
+
+    def crash(self):
+        raise RuntimeError("killed before the commit")
+
+    real_finish = index_mod.DocumentRecords.finish
+    monkeypatch.setattr(index_mod.DocumentRecords, "finish", crash)
+    with pytest.raises(RuntimeError):
+        reindex(corpus, ix)
+    engine = Engine(ix)
+    assert "b" in via(engine, "zorblax method") and via(engine, "guidestone") == {}  # the old bridge, whole
+    monkeypatch.setattr(index_mod.DocumentRecords, "finish", real_finish)
+    reindex(corpus, ix)
+    engine = Engine(ix)
+    assert "b" not in via(engine, "zorblax method")
+    assert via(engine, "guidestone")["a"] == [{"term": "guidestone", "via": "glossary"}]
