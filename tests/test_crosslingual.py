@@ -86,6 +86,7 @@ def test_switch_off_gives_plain_search(engine: Engine, monkeypatch: pytest.Monke
     queries = ["pipeline", "パイプライン", "mutual assistance", "鉄道 OR railway", "Tokayev", "サミット"]
     off = {q: search(engine, q, cross="0") for q in queries}
     monkeypatch.setattr(search_mod, "load_bridge", lambda searcher: Bridge([]))
+    monkeypatch.setattr(search_mod, "_add_translations", lambda searcher, parsed: set())
     empty = Engine(engine.index_dir)
     for q in queries:
         plain = search(empty, q)
@@ -111,6 +112,13 @@ def test_counterpart_is_the_same_section_in_the_other_language(engine: Engine) -
                                "url": "/doc/summit-2025/en#s5"}
     lead = search(engine, "整理", lang="ja").hits[0]
     assert lead.counterpart == {"doc_id": EN, "section": None, "url": "/doc/summit-2025/en#s1"}
+
+
+def test_aligned_translation_finds_what_no_bridge_knows(engine: Engine) -> None:
+    hit = search(engine, "オリンピックシティ", lang="en").hits[0]  # in no dictionary or glossary
+    assert (hit.doc_id, hit.section_no) == (EN, 5)
+    assert hit.matched == [{"term": "オリンピックシティ", "via": "translation"}]
+    assert search(engine, "オリンピックシティ", lang="en", cross="0").total == 0
 
 
 def test_no_counterpart_without_translation(tmp_path: Path) -> None:

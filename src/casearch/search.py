@@ -41,6 +41,8 @@ MAX_PER_PAGE = 50
 LANGS = ("all", "ja", "en")
 SORTS = ("relevance", "date")
 SEARCH_SECONDS = 1.0
+TRANSLATION_SEEDS = 20  # best direct passages whose translations join the results
+TRANSLATION_BOOST = 0.05
 _DIGITS = re.compile(r"[0-9]{1,7}")
 
 
@@ -212,7 +214,8 @@ class Engine:
         with self.searcher() as searcher:
             bridge = self.bridge(searcher) if request.cross else None
             parsed = parse(request.q, IndexVocabulary(searcher), bridge)
-            hits, total = self._run(searcher, parsed, request)
+            translated = _add_translations(searcher, parsed) if request.cross else set()
+            hits, total = self._run(searcher, parsed, request, translated)
             facets = _facets(searcher, parsed)
         took = round((time.perf_counter() - began) * 1000, 2)
         return SearchResult(
@@ -220,7 +223,9 @@ class Engine:
             hint=_hint(parsed, total), sort=request.sort, facets=facets,
         )
 
-    def _run(self, searcher, parsed: ParsedQuery, request: SearchRequest) -> tuple[list[Hit], int]:
+    def _run(
+        self, searcher, parsed: ParsedQuery, request: SearchRequest, translated: set[str]
+    ) -> tuple[list[Hit], int]:
         if parsed.query is None:
             return [], 0
         lang_filter = None if request.lang == "all" else wq.Term("lang", request.lang)
@@ -235,15 +240,17 @@ class Engine:
         total = len(results)
         first = (request.page - 1) * request.per_page
         hits = [
-            self._hit(searcher, parsed, docnum, -key[1 if request.sort == "date" else 0])
+            self._hit(searcher, parsed, docnum, -key[1 if request.sort == "date" else 0], translated)
             for key, docnum in results.top_n[first : first + request.per_page]
         ]
         return hits, total
 
-    def _hit(self, searcher, parsed: ParsedQuery, docnum: int, score: float) -> Hit:
+    def _hit(self, searcher, parsed: ParsedQuery, docnum: int, score: float, translated: set[str]) -> Hit:
         stored = searcher.stored_fields(docnum)
         spans = match_spans(searcher, docnum, "body", parsed.units)
         matched = [m for unit in parsed.units if (m := _explain(searcher, docnum, unit))]
+        if not matched and stored["pid"] in translated:
+            matched = [{"term": " ".join(u.label for u in parsed.units), "via": "translation"}]
         return Hit(
             doc_id=stored["doc_id"], title=stored["title"], lang=stored["lang"],
             section=stored["section"] or None,
@@ -308,6 +315,24 @@ def _counterpart(searcher, stored: dict) -> dict[str, str | None] | None:
         if found:
             return {"doc_id": other, "section": found["section"] or None, "url": doc_url(other, found["section_no"])}
     return None
+
+
+def _add_translations(searcher, parsed: ParsedQuery) -> set[str]:
+    """Aligned translations as one more bridge: the counterparts of the best matching
+    passages join the query at a low weight. Returns the passage ids added."""
+    if parsed.query is None:
+        return set()
+    seeds = _timed_search(searcher, parsed.query, limit=TRANSLATION_SEEDS)
+    matched = {hit["pid"] for hit in seeds}
+    added: set[str] = set()
+    for hit in seeds:
+        for other in (hit.get("meta") or {}).get("translations") or []:
+            pid = f"{other}#s{hit['section_no']}p1"
+            if pid not in matched:
+                added.add(pid)
+    if added:
+        parsed.query = wq.Or([parsed.query, *(wq.Term("pid", pid, boost=TRANSLATION_BOOST) for pid in sorted(added))])
+    return added
 
 
 def load_bridge(searcher) -> Bridge:
