@@ -7,7 +7,10 @@ optional ``jamdict-data`` package and are skipped cleanly without it.
 from __future__ import annotations
 
 import lzma
+import os
 import sqlite3
+import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -136,14 +139,20 @@ def db(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture(scope="module")
-def by_ja(db: Path) -> dict[str, list[Pair]]:
-    """Japanese -> English, looked up alone so no English-side pair hides one."""
-    return _group(lookup(db, JA_TERMS, []), lambda p: p.ja)
+def cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The derived index's folder for this module (built once, about 8 s)."""
+    return tmp_path_factory.mktemp("jmdict-index")
 
 
 @pytest.fixture(scope="module")
-def by_en(db: Path) -> dict[str, list[Pair]]:
-    return _group(lookup(db, [], EN_TERMS), lambda p: p.en)
+def by_ja(db: Path, cache: Path) -> dict[str, list[Pair]]:
+    """Japanese -> English, looked up alone so no English-side pair hides one."""
+    return _group(lookup(db, JA_TERMS, [], cache_dir=cache), lambda p: p.ja)
+
+
+@pytest.fixture(scope="module")
+def by_en(db: Path, cache: Path) -> dict[str, list[Pair]]:
+    return _group(lookup(db, [], EN_TERMS, cache_dir=cache), lambda p: p.en)
 
 
 def _group(pairs: list[Pair], key) -> dict[str, list[Pair]]:
@@ -255,22 +264,303 @@ def test_stop_words_and_nonsense_give_nothing(by_ja, by_en) -> None:
     assert "the" not in by_en
 
 
-def test_cap_per_term(db: Path) -> None:
-    many = lookup(db, ["取る", "時"], [])
+def test_cap_per_term(db: Path, cache: Path) -> None:
+    many = lookup(db, ["取る", "時"], [], cache_dir=cache)
     assert 1 < len([p for p in many if p.ja == "取る"]) <= jmdict.PER_TERM
-    two = lookup(db, ["取る", "時"], ["trade", "energy"], per_term=2)
+    two = lookup(db, ["取る", "時"], ["trade", "energy"], per_term=2, cache_dir=cache)
     for term in ("取る", "時"):
         assert len([p for p in two if p.ja == term]) <= 2
     assert len(two) <= 2 * 4
 
 
-def test_unknown_terms_only_give_an_empty_list(db: Path) -> None:
-    assert lookup(db, ["ほげほげぴよ", " "], ["", "xyzzyplugh"]) == []
-    assert lookup(db, [], []) == []
+def test_unknown_terms_only_give_an_empty_list(db: Path, cache: Path) -> None:
+    assert lookup(db, ["ほげほげぴよ", " "], ["", "xyzzyplugh"], cache_dir=cache) == []
+    assert lookup(db, [], [], cache_dir=cache) == []
 
 
-def test_pairs_are_frozen_and_unique(db: Path) -> None:
-    pairs = lookup(db, ["鉄道", "鉄道"], ["railway"])
+def test_pairs_are_frozen_and_unique(db: Path, cache: Path) -> None:
+    pairs = lookup(db, ["鉄道", "鉄道"], ["railway"], cache_dir=cache)
     assert len(pairs) == len(set(pairs))
     with pytest.raises(AttributeError):
         pairs[0].ja = "x"  # type: ignore[misc]
+
+
+# ------------------------------------------- derived index: same answers, faster
+
+EN_DEPENDENT = ["washington", "washington, dc", "cogito", "cogito, ergo sum"]
+
+
+def _sample(db: Path, sql: str) -> list[str]:
+    con = jmdict.connect(db)
+    try:
+        return [text for (text,) in con.execute(sql)]
+    finally:
+        con.close()
+
+
+def test_index_gives_what_the_scan_gives(db: Path, cache: Path) -> None:
+    """A spread-out sample of glosses, gloss heads, name glosses and written forms."""
+    glosses = _sample(db, "SELECT text FROM SenseGloss WHERE rowid % 997 = 0")
+    glosses += _sample(db, "SELECT text FROM NETransGloss WHERE rowid % 4999 = 0")
+    normalized = [jmdict.normalize_gloss(g) for g in glosses]
+    heads = [jmdict.gloss_head(g) for g in normalized if "," in g or ";" in g]
+    en = [*EN_TERMS, *EN_DEPENDENT, *glosses, *normalized, *heads]
+    ja = JA_TERMS + _sample(db, "SELECT text FROM Kanji WHERE ID % 997 = 0")
+    ja += _sample(db, "SELECT text FROM Kana WHERE ID % 997 = 0")
+    ja += _sample(db, "SELECT text FROM NEKanji WHERE ID % 4999 = 0")
+    assert len(set(en)) > 500 and len(set(ja)) > 500
+    for per_term in (1, jmdict.PER_TERM):
+        jmdict.clear_memo()
+        expected = jmdict.lookup_scan(db, ja, en, per_term=per_term)
+        assert {p.source for p in expected} == {"dictionary", "names"}
+        assert lookup(db, ja, en, per_term=per_term, cache_dir=cache) == expected
+        assert lookup(db, ja, en, per_term=per_term, cache_dir=cache) == expected  # memo
+
+
+def test_a_whole_gloss_answers_itself_rather_than_its_head_word(db: Path, cache: Path) -> None:
+    # "Washington, DC" (華府) answers "washington" only when it is not looked up itself.
+    jmdict.clear_memo()
+    alone = lookup(db, [], ["washington"], cache_dir=cache)  # memoized as looked up alone
+    both = lookup(db, [], EN_DEPENDENT, cache_dir=cache)
+    assert [p for p in both if p.en == "washington"] != alone  # the case is real
+    assert both == jmdict.lookup_scan(db, [], EN_DEPENDENT)
+
+
+def test_index_lookup_never_scans_the_glosses(db: Path, cache: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Speed without a timed assertion: once the index exists, English look-ups do not
+    touch the full-table gloss scan at all (the scan is what took seconds)."""
+    ja = _sample(db, "SELECT text FROM Kanji WHERE ID % 3001 = 0")[:50]
+    en = ["railway", "pipeline", "xyzzyplugh", "nazarbayev", "astana"] + EN_TERMS
+    expected = jmdict.lookup_scan(db, ja, en)
+    lookup(db, [], ["railway"], cache_dir=cache)  # the index exists
+    jmdict.clear_memo()
+
+    def no_scan(*args, **kwargs):
+        raise AssertionError("the gloss table was scanned")
+
+    monkeypatch.setattr(jmdict, "_scan_glosses", no_scan)
+    assert lookup(db, ja, en, cache_dir=cache) == expected
+
+
+# ----------------------------------------- derived index: building and rebuilding
+
+TINY_GLOSSES = ("railway", "trade", "china", "washington", "pipeline")
+TINY_NAMES = ("Astana", "Nazarbayev", "Sato", "Cogito")
+TINY_JA = ["鉄道", "貿易", "中国", "アスタナ", "佐藤", "はし"]
+TINY_EN = ["railway", "trade", "China", "Washington", "washington, dc", "Astana", "sato", "gas"]
+
+
+def _copy_table(con: sqlite3.Connection, table: str, where: str, params: tuple = ()) -> None:
+    (schema,) = con.execute("SELECT sql FROM src.sqlite_master WHERE name = ?", (table,)).fetchone()
+    con.execute(schema)
+    rows = f"SELECT * FROM src.{table} WHERE {where} ORDER BY rowid"
+    con.execute(f"INSERT INTO main.{table} {rows}", params)
+
+
+@pytest.fixture(scope="module")
+def tiny(db: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A jamdict-layout database with the entries of a few words (its index builds in ms)."""
+    path = tmp_path_factory.mktemp("tiny") / "jamdict.db"
+    con = sqlite3.connect(path)
+    con.execute("ATTACH DATABASE ? AS src", (db.resolve().as_uri() + "?mode=ro",))
+    like = " OR ".join("text LIKE ?" for _ in TINY_GLOSSES)
+    glossed = f"SELECT sid FROM src.SenseGloss WHERE {like}"
+    words = f"SELECT idseq FROM src.Sense WHERE ID IN ({glossed})"
+    forms = f"SELECT idseq FROM src.Kanji WHERE text IN ({','.join('?' * len(TINY_JA))})"
+    entries = f"idseq IN ({words} UNION {forms})"
+    names = " OR ".join("text LIKE ?" for _ in TINY_NAMES)
+    translated = f"SELECT tid FROM src.NETransGloss WHERE {names}"
+    named = f"idseq IN (SELECT idseq FROM src.NETranslation WHERE ID IN ({translated}))"
+    entry_params = (*(f"%{w}%" for w in TINY_GLOSSES), *TINY_JA)
+    _copy_table(con, "meta", "1")
+    for table in ("Entry", "Kanji", "Kana", "Sense"):
+        _copy_table(con, table, entries, entry_params)
+    for table, parent in (("KJP", "Kanji"), ("KJI", "Kanji"), ("KNP", "Kana"), ("KNI", "Kana")):
+        _copy_table(con, table, f"kid IN (SELECT ID FROM main.{parent})")
+    for table in ("misc", "stagk", "stagr", "SenseGloss"):
+        _copy_table(con, table, "sid IN (SELECT ID FROM main.Sense)")
+    for table in ("NEKanji", "NEKana", "NETranslation"):
+        _copy_table(con, table, named, tuple(f"{n}%" for n in TINY_NAMES))
+    for table in ("NETransType", "NETransGloss"):
+        _copy_table(con, table, "tid IN (SELECT ID FROM main.NETranslation)")
+    con.commit()
+    con.close()
+    return path
+
+
+@pytest.fixture
+def fresh(tiny: Path, tmp_path: Path) -> Path:
+    """A copy of the tiny database of its own, with nothing memoized about it."""
+    path = tmp_path / "db" / "jamdict.db"
+    path.parent.mkdir()
+    path.write_bytes(tiny.read_bytes())
+    jmdict.clear_memo()
+    return path
+
+
+def _indexes(folder: Path) -> list[Path]:
+    return sorted(folder.glob(f"{jmdict.INDEX_PREFIX}-*.sqlite"))
+
+
+def test_tiny_database_gives_what_the_scan_gives(fresh: Path, tmp_path: Path) -> None:
+    expected = jmdict.lookup_scan(fresh, TINY_JA, TINY_EN)
+    assert {p.source for p in expected} == {"dictionary", "names"}
+    assert lookup(fresh, TINY_JA, TINY_EN, cache_dir=tmp_path / "cache") == expected
+    (index,) = _indexes(tmp_path / "cache")
+    assert sorted(p.name for p in index.parent.iterdir()) == [index.name]  # no temp file left
+
+
+def test_japanese_terms_alone_need_no_index(fresh: Path, tmp_path: Path) -> None:
+    assert lookup(fresh, TINY_JA, ["the"], cache_dir=tmp_path / "cache")
+    assert not (tmp_path / "cache").exists()
+
+
+def test_answers_are_memoized(fresh: Path, tmp_path: Path) -> None:
+    first = lookup(fresh, TINY_JA, TINY_EN, cache_dir=tmp_path)
+    (index,) = _indexes(tmp_path)
+    index.unlink()
+    assert lookup(fresh, TINY_JA, TINY_EN, cache_dir=tmp_path) == first
+    assert not index.exists()  # answered from memory
+    jmdict.clear_memo()
+    assert lookup(fresh, TINY_JA, TINY_EN, cache_dir=tmp_path) == first
+    assert index.exists()  # missing, so built again
+
+
+def _garbage(path: Path) -> None:
+    path.write_bytes(b"not a database at all " * 500)
+
+
+def _empty(path: Path) -> None:
+    path.write_bytes(b"")
+
+
+def _cut_short(path: Path) -> None:
+    data = path.read_bytes()
+    path.write_bytes(data[: len(data) // 2])
+
+
+def _unfinished(path: Path) -> None:
+    with sqlite3.connect(path) as con:
+        con.execute("DELETE FROM meta WHERE key = 'complete'")
+    con.close()
+
+
+def _other_format(path: Path) -> None:
+    with sqlite3.connect(path) as con:
+        con.execute("UPDATE meta SET value = '0' WHERE key = 'format'")
+    con.close()
+
+
+def _from_other_code(path: Path) -> None:
+    with sqlite3.connect(path) as con:
+        con.execute("UPDATE meta SET value = 'edited' WHERE key = 'code'")
+    con.close()
+
+
+def _from_other_database(path: Path) -> None:
+    with sqlite3.connect(path) as con:
+        con.execute("UPDATE meta SET value = 'size=1 mtime_ns=1' WHERE key = 'identity'")
+    con.close()
+
+
+def _damaged_pages(path: Path) -> None:
+    """Header and ``meta`` intact, the gloss tables garbage: only a query can tell."""
+    data = bytearray(path.read_bytes())
+    page = int.from_bytes(data[16:18], "big")
+    data[3 * page :] = b"\xff" * (len(data) - 3 * page)
+    path.write_bytes(bytes(data))
+
+
+DAMAGES = [
+    *(_garbage, _empty, _cut_short, _unfinished),
+    *(_other_format, _from_other_code, _from_other_database),
+]
+
+
+@pytest.mark.parametrize("damage", [*DAMAGES, _damaged_pages])
+def test_damaged_index_is_rebuilt(fresh: Path, tmp_path: Path, damage) -> None:
+    expected = jmdict.lookup_scan(fresh, TINY_JA, TINY_EN)
+    cache = tmp_path / "cache"
+    assert lookup(fresh, TINY_JA, TINY_EN, cache_dir=cache) == expected
+    (index,) = _indexes(cache)
+    damage(index)
+    assert jmdict.open_index(index, fresh) is None or damage is _damaged_pages
+    jmdict.clear_memo()
+    assert lookup(fresh, TINY_JA, TINY_EN, cache_dir=cache) == expected
+    assert _indexes(cache) == [index]
+    assert jmdict.open_index(index, fresh) is not None
+    assert sorted(p.name for p in cache.iterdir()) == [index.name]
+
+
+def test_changed_database_gets_a_new_index(fresh: Path, tmp_path: Path) -> None:
+    expected = lookup(fresh, [], TINY_EN, cache_dir=tmp_path)
+    (old,) = _indexes(tmp_path)
+    stat = fresh.stat()
+    os.utime(fresh, ns=(stat.st_atime_ns, stat.st_mtime_ns + 10**9))
+    assert jmdict.open_index(old, fresh) is None  # records the database it came from
+    assert lookup(fresh, [], TINY_EN, cache_dir=tmp_path) == expected
+    (new,) = [p for p in _indexes(tmp_path) if p != old]  # not answered from the memo
+    assert jmdict.open_index(new, fresh) is not None
+
+
+def test_concurrent_builds_leave_one_whole_index(fresh: Path, tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    cache = tmp_path / "cache"
+    cache.mkdir()
+    target = jmdict.index_path(fresh, cache)
+    code = (
+        "import sys; from pathlib import Path; from casearch import jmdict;"
+        " jmdict.build_index(Path(sys.argv[1]), Path(sys.argv[2]))"
+    )
+    builders = [
+        subprocess.Popen([sys.executable, "-c", code, str(fresh), str(target)]) for _ in range(3)
+    ]
+    threads = [threading.Thread(target=jmdict.build_index, args=(fresh, target)) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    while any(b.poll() is None for b in builders) or any(t.is_alive() for t in threads):
+        if target.exists():  # whoever wins, a reader never sees a partial file
+            con = jmdict.open_index(target, fresh)
+            assert con is not None
+            con.close()
+    for thread in threads:
+        thread.join()
+    assert [b.returncode for b in builders] == [0, 0, 0]
+    assert jmdict.open_index(target, fresh) is not None
+    assert sorted(p.name for p in cache.iterdir()) == [target.name]
+    expected = jmdict.lookup_scan(fresh, TINY_JA, TINY_EN)
+    assert lookup(fresh, TINY_JA, TINY_EN, cache_dir=cache) == expected
+
+
+def test_stale_temporary_files_are_removed(fresh: Path, tmp_path: Path) -> None:
+    cache = tmp_path / "cache"
+    cache.mkdir()
+    stale = cache / f".{jmdict.INDEX_PREFIX}-v1-0.sqlite.crashed.tmp"
+    recent = cache / f".{jmdict.INDEX_PREFIX}-v1-0.sqlite.running.tmp"
+    for path in (stale, recent):
+        path.write_bytes(b"half")
+    hours_ago = time.time() - 2 * jmdict.STALE_TEMP_SECONDS
+    os.utime(stale, (hours_ago, hours_ago))
+    jmdict.build_index(fresh, jmdict.index_path(fresh, cache))
+    assert not stale.exists()
+    assert recent.exists()  # may be another process's build in progress
+
+
+def test_unwritable_cache_falls_back_to_the_scan(fresh: Path, tmp_path: Path) -> None:
+    blocker = tmp_path / "not-a-folder"
+    blocker.write_text("")
+    expected = jmdict.lookup_scan(fresh, TINY_JA, TINY_EN)
+    terms = (t for t in TINY_EN)  # a one-shot iterable survives the fallback
+    assert lookup(fresh, TINY_JA, terms, cache_dir=blocker / "cache") == expected
+    assert lookup(fresh, TINY_JA, TINY_EN, cache_dir=blocker / "cache") == expected
+
+
+def test_default_cache_is_in_the_home_folder(
+    fresh: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    assert jmdict.default_cache_dir() == tmp_path / "home" / ".cache" / "casearch"
+    assert lookup(fresh, [], ["railway"]) == jmdict.lookup_scan(fresh, [], ["railway"])
+    assert len(_indexes(tmp_path / "home" / ".cache" / "casearch")) == 1
