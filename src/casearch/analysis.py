@@ -91,6 +91,7 @@ class Token:
     stop: bool  # particle / auxiliary / stop word: only inside phrases
     indexed: bool  # False for symbols: not in the index at all
     position: int  # phrase position among indexed tokens (-1 when not indexed)
+    unknown: bool = False  # not in the dictionary (MeCab guessed the word's extent)
 
 
 @dataclass(frozen=True)
@@ -161,6 +162,7 @@ class _Raw:
     gloss: str | None
     stop: bool
     indexed: bool
+    unknown: bool = False
 
 
 def analyze(text: str) -> list[Token]:
@@ -199,7 +201,7 @@ def _analyze(text: str) -> Analysis:
         tokens.append(
             Token(
                 text[start:end], start, end, term, fold_term(raw.norm), raw.base, raw.reading,
-                raw.pos, raw.gloss, raw.stop, raw.indexed, position if raw.indexed else -1,
+                raw.pos, raw.gloss, raw.stop, raw.indexed, position if raw.indexed else -1, raw.unknown,
             )
         )
         position += raw.indexed
@@ -260,7 +262,7 @@ def _split_name(surface: str, start: int) -> Iterator[_Raw]:
     at = start
     for part in surface.split("・"):
         if part:
-            yield _Raw(at, at + len(part), part, part, part, "名詞", None, False, True)
+            yield _Raw(at, at + len(part), part, part, part, "名詞", None, False, True, unknown=True)
         at += len(part) + 1
 
 
@@ -274,7 +276,8 @@ def _japanese_token(node, surface: str, start: int) -> _Raw:
     if reading in ("*", "") or reading is None:
         reading = to_katakana(surface) if _is_kana_word(surface) else None
     stop = pos in STOP_POS or (pos in DEPENDENT_POS and getattr(feature, "pos2", "") == "非自立可能")
-    return _Raw(start, start + len(surface), norm, base, reading, pos, gloss, stop, pos not in DROPPED_POS)
+    return _Raw(start, start + len(surface), norm, base, reading, pos, gloss, stop, pos not in DROPPED_POS,
+                unknown=bool(node.is_unk))
 
 
 def _is_kana_word(text: str) -> bool:

@@ -56,6 +56,7 @@ class Alternative:
     terms: tuple[str, ...]
     via: str  # surface | base | reading | ... (the contract's "matched" vocabulary)
     boost: float = 1.0
+    searched: bool = True  # False: only used to explain and highlight a match
 
     def query(self) -> wq.Query:
         if len(self.terms) == 1:
@@ -275,7 +276,8 @@ class _Builder:
         if self.leaves >= MAX_LEAVES:
             self.dropped += max(1, len(groups))
             return None
-        whole = [a for a in (self._ngram_alternative(lex.text, lex.fields), reading) if a]
+        ngram = self._ngram_alternative(lex.text, lex.fields) if _oddly_split(everything) else None
+        whole = [a for a in (ngram, reading) if a]
         if not groups:
             return self._record(lex.text, whole)
         if len(groups) == 1:
@@ -297,10 +299,13 @@ class _Builder:
 
     def _morph_alternatives(self, group: list[analysis.Token], fields: tuple[str, ...]) -> list[Alternative]:
         """A phrase (or term) of analyzed tokens, as base forms and as surface forms."""
-        alternatives = [Alternative(f, tuple(t.term for t in group), "base") for f in fields]
+        terms, norms = tuple(t.term for t in group), tuple(t.norm for t in group)
+        alternatives = [Alternative(f, terms, "base") for f in fields]
         if "body" in fields:
-            alternatives.append(Alternative("body_surface", tuple(t.norm for t in group), "surface"))
-            alternatives += self.expansions(tuple(t.term for t in group))
+            # Written forms rank an exact spelling first; where they equal the base forms
+            # (most nouns) they would match the same passages, so they are not searched.
+            alternatives.append(Alternative("body_surface", norms, "surface", searched=norms != terms))
+            alternatives += self.expansions(terms)
         return alternatives
 
     def expansions(self, terms: tuple[str, ...]) -> list[Alternative]:
@@ -348,7 +353,7 @@ class _Builder:
         self.leaves += 1
         if not self._negated:
             self.units.append(Unit(label, tuple(alternatives)))
-        queries = [a.query() for a in alternatives]
+        queries = [a.query() for a in alternatives if a.searched]
         return queries[0] if len(queries) == 1 else wq.Or(queries)
 
     def _prefix(self, fields: tuple[str, ...], prefix: str) -> wq.Query | None:
@@ -364,6 +369,15 @@ class _Builder:
         if not alternatives:
             return wq.NullQuery
         return self._record(prefix + "*", alternatives)
+
+
+def _oddly_split(tokens: list[analysis.Token]) -> bool:
+    """Whether MeCab's split of a query word looks unreliable (unknown words, one-character
+    pieces, symbols), so that the word is also searched by its characters. A word split
+    into known words is split the same way in the text, and character bigram phrases are
+    the costliest queries Whoosh runs, so they are kept for the words that need them."""
+    japanese = [t for t in tokens if _JAPANESE.search(t.surface)]
+    return any(len(t.surface) == 1 or not t.indexed or t.unknown or t.reading is None for t in japanese)
 
 
 def _plain_english(lex: _Lex) -> bool:

@@ -43,6 +43,7 @@ SORTS = ("relevance", "date")
 SEARCH_SECONDS = 1.0
 TRANSLATION_SEEDS = 20  # best direct passages whose translations join the results
 TRANSLATION_BOOST = 0.05
+EXPANDED_CEILING = 0.999  # an expansion-only hit's score stays below the last direct one
 _DIGITS = re.compile(r"[0-9]{1,7}")
 
 
@@ -154,6 +155,14 @@ def doc_url(doc_id: str, section_no: int | None = None) -> str:
     return f"{url}#s{section_no}" if section_no else url
 
 
+@dataclass
+class _ThreadSearcher:
+    key: tuple
+    searcher: object
+    compiled: Path | None  # the generation's user dictionary
+    depth: int = 0
+
+
 class Engine:
     """Search over the index folder; safe to share between threads."""
 
@@ -162,6 +171,7 @@ class Engine:
         self._lock = threading.Lock()
         self._opened: tuple | None = None
         self._bridge: tuple | None = None
+        self._local = threading.local()
 
     def _index(self):
         """The Whoosh index of the serving generation, reopened after a full rebuild."""
@@ -174,22 +184,54 @@ class Engine:
 
     @contextmanager
     def searcher(self) -> Iterator:
-        """A fresh searcher of the serving generation, analyzing with its user dictionary."""
+        """This thread's searcher of the serving generation, analyzing with its user
+        dictionary. Opening one costs tens of milliseconds on a large index, so each
+        thread keeps its own (a searcher must not be shared between threads) and opens a
+        new one when a commit or a full rebuild has changed the generation; it never
+        calls ``refresh()``. Nested uses in one request share the same searcher."""
+        state = getattr(self._local, "state", None)
+        if state is not None and state.depth > 0:
+            state.depth += 1
+            try:
+                yield state.searcher
+            finally:
+                state.depth -= 1
+            return
+        state = self._thread_state(state)
+        state.depth = 1
+        try:
+            with analysis.user_dictionary(state.compiled):
+                yield state.searcher
+        finally:
+            state.depth = 0
+            state.searcher.casearch_occurrences = {}
+
+    def _thread_state(self, state: "_ThreadSearcher | None") -> "_ThreadSearcher":
         try:
             name, ix, compiled = self._index()
+            key = (name, ix.latest_generation())
+            if state is not None and state.key == key:
+                return state
             searcher = ix.searcher()
-            searcher.casearch_generation = name
         except (IndexUnusable, index_mod.IndexMissing):
             raise
         except Exception as exc:  # a generation deleted or damaged under us
             with self._lock:
                 self._opened = None
             raise IndexUnusable(f"Index at {self.index_dir} cannot be read: {exc}") from exc
-        try:
-            with analysis.user_dictionary(compiled):
-                yield searcher
-        finally:
-            searcher.close()
+        if state is not None:
+            state.searcher.close()
+        searcher.casearch_generation = name
+        searcher.casearch_occurrences = {}
+        self._local.state = _ThreadSearcher(key, searcher, compiled)
+        return self._local.state
+
+    def close(self) -> None:
+        """Close this thread's searcher (other threads' close when they are collected)."""
+        state = getattr(self._local, "state", None)
+        if state is not None:
+            state.searcher.close()
+            self._local.state = None
 
     def stats(self) -> dict[str, int]:
         with self.searcher() as searcher:
@@ -212,11 +254,13 @@ class Engine:
     def search(self, request: SearchRequest) -> SearchResult:
         began = time.perf_counter()
         with self.searcher() as searcher:
-            bridge = self.bridge(searcher) if request.cross else None
-            parsed = parse(request.q, IndexVocabulary(searcher), bridge)
-            translated = _add_translations(searcher, parsed) if request.cross else set()
-            hits, total = self._run(searcher, parsed, request, translated)
+            vocabulary = IndexVocabulary(searcher)
+            parsed = parse(request.q, vocabulary, self.bridge(searcher) if request.cross else None)
+            translated = _add_translations(searcher, parsed, request.lang) if request.cross else set()
+            direct = parse(request.q, vocabulary).query if request.cross else parsed.query
             facets = _facets(searcher, parsed)
+            total = facets[request.lang]
+            hits = self._run(searcher, parsed, direct, request, translated)
         took = round((time.perf_counter() - began) * 1000, 2)
         return SearchResult(
             request.q, request.lang, request.page, request.per_page, total, took, hits,
@@ -224,26 +268,24 @@ class Engine:
         )
 
     def _run(
-        self, searcher, parsed: ParsedQuery, request: SearchRequest, translated: set[str]
-    ) -> tuple[list[Hit], int]:
+        self, searcher, parsed: ParsedQuery, direct, request: SearchRequest, translated: set[str]
+    ) -> list[Hit]:
         if parsed.query is None:
-            return [], 0
-        lang_filter = None if request.lang == "all" else wq.Term("lang", request.lang)
-        keys = [ScoreFacet(), FieldFacet("doc_id"), FieldFacet("section_no")]
-        if request.sort == "date":  # newest first; undated ("") sorts last
-            keys.insert(0, FieldFacet("date", reverse=True))
-        order = MultiFacet(keys)
-        results = _timed_search(
-            searcher, parsed.query, limit=request.page * request.per_page, filter=lang_filter,
-            sortedby=order,
-        )
-        total = len(results)
+            return []
+        allowed = None if request.lang == "all" else lang_docs(searcher)[request.lang]
+        wanted = request.page * request.per_page
+        if request.sort == "date":
+            ranked = _by_date(searcher, parsed.query, wanted, allowed)
+        elif direct is None or direct is parsed.query:
+            ranked = _by_relevance(searcher, parsed.query, wanted, allowed)
+        else:
+            ranked = _direct_first(searcher, direct, parsed.query, wanted, allowed)
         first = (request.page - 1) * request.per_page
-        hits = [
-            self._hit(searcher, parsed, docnum, -key[1 if request.sort == "date" else 0], translated)
-            for key, docnum in results.top_n[first : first + request.per_page]
-        ]
-        return hits, total
+        page = ranked[first : first + request.per_page]
+        # Snippets read postings forward, so build the hits in passage order, then rank.
+        built = {docnum: self._hit(searcher, parsed, docnum, score, translated)
+                 for score, docnum in sorted(page, key=lambda item: item[1])}
+        return [built[docnum] for _, docnum in page]
 
     def _hit(self, searcher, parsed: ParsedQuery, docnum: int, score: float, translated: set[str]) -> Hit:
         stored = searcher.stored_fields(docnum)
@@ -317,12 +359,16 @@ def _counterpart(searcher, stored: dict) -> dict[str, str | None] | None:
     return None
 
 
-def _add_translations(searcher, parsed: ParsedQuery) -> set[str]:
-    """Aligned translations as one more bridge: the counterparts of the best matching
-    passages join the query at a low weight. Returns the passage ids added."""
-    if parsed.query is None:
+def _add_translations(searcher, parsed: ParsedQuery, lang: str) -> set[str]:
+    """Aligned translations as one more bridge: with a language filter, the counterparts
+    of the best passages in the other language join the query at a low weight (without
+    a filter those passages are hits themselves, each showing its counterpart).
+    Returns the passage ids added."""
+    if parsed.query is None or lang == "all":
         return set()
-    seeds = _timed_search(searcher, parsed.query, limit=TRANSLATION_SEEDS)
+    other = lang_docs(searcher)["en" if lang == "ja" else "ja"]
+    seeds = [searcher.stored_fields(docnum) for docnum in
+             _timed_search(searcher, parsed.query, limit=TRANSLATION_SEEDS, filter=other).docs()]
     matched = {hit["pid"] for hit in seeds}
     added: set[str] = set()
     for hit in seeds:
@@ -397,15 +443,76 @@ def _timed_search(searcher, query, filter=None, **options):
     return collector.results()
 
 
+def _by_relevance(searcher, query, wanted: int, allowed) -> list[tuple[float, int]]:
+    """The best ``wanted`` passages as (score, docnum), ties ordered by doc_id, section and
+    part. Whoosh keeps only a heap of top scores (no sort columns to load); the limit
+    grows while a tie straddles it, so the order is exact."""
+    limit = wanted
+    while True:
+        results = _timed_search(searcher, query, limit=limit + 1, filter=allowed)
+        scored = [(score, docnum) for docnum, score in results.items()]
+        if len(scored) <= limit or scored[limit - 1][0] != scored[limit][0]:
+            break
+        limit *= 2
+    return _break_ties(searcher, scored[:limit])
+
+
+def _direct_first(searcher, direct, expanded, wanted: int, allowed) -> list[tuple[float, int]]:
+    """Passages that match the words as typed first, in plain-search order; then those
+    found only through the other language, by their score, shown below the last direct
+    score. So expansion never outranks a direct match, and the first tier is exactly
+    what ``cross=0`` returns."""
+    ranked = _by_relevance(searcher, direct, wanted, allowed)
+    if len(ranked) >= wanted:
+        return ranked
+    direct_docs = {docnum for _, docnum in ranked}  # fewer than asked for: that is all of them
+    rest = (lang_docs(searcher)["ja"] | lang_docs(searcher)["en"]) if allowed is None else allowed
+    floor = ranked[-1][0] if ranked else None
+    more = _by_relevance(searcher, expanded, wanted - len(ranked), rest - direct_docs)
+    return ranked + [(score if floor is None else min(score, floor * EXPANDED_CEILING), docnum)
+                     for score, docnum in more]
+
+
+def _break_ties(searcher, scored: list[tuple[float, int]]) -> list[tuple[float, int]]:
+    def key(item: tuple[float, int]) -> tuple:
+        fields = searcher.stored_fields(item[1])
+        return (fields["doc_id"], fields["section_no"], fields["part"])
+
+    ordered: list[tuple[float, int]] = []
+    for i, item in enumerate(scored):
+        tied = (i > 0 and scored[i - 1][0] == item[0]) or (i + 1 < len(scored) and scored[i + 1][0] == item[0])
+        ordered.append(item)
+        if tied and (i + 1 == len(scored) or scored[i + 1][0] != item[0]):
+            group = [x for x in ordered if x[0] == item[0]]
+            ordered = [x for x in ordered if x[0] != item[0]] + sorted(group, key=key)
+    return ordered
+
+
+def _by_date(searcher, query, wanted: int, allowed) -> list[tuple[float, int]]:
+    """Newest first (undated last), then by score, doc_id and section."""
+    order = MultiFacet([FieldFacet("date", reverse=True), ScoreFacet(), FieldFacet("doc_id"), FieldFacet("section_no")])
+    results = _timed_search(searcher, query, limit=wanted, filter=allowed, sortedby=order)
+    return [(-key[1], docnum) for key, docnum in results.top_n]
+
+
+def lang_docs(searcher) -> dict[str, set[int]]:
+    """Passage numbers per language, computed once per searcher (one generation)."""
+    cached = getattr(searcher, "casearch_lang_docs", None)
+    if cached is None:
+        cached = {lang: set(searcher.docs_for_query(wq.Term("lang", lang))) for lang in ("ja", "en")}
+        searcher.casearch_lang_docs = cached
+    return cached
+
+
 def _facets(searcher, parsed: ParsedQuery) -> dict[str, int]:
-    """Matching passages per language, whatever the language filter."""
+    """Matching passages per language, whatever the language filter (also the totals)."""
     counts = {"all": 0, "ja": 0, "en": 0}
     if parsed.query is None:
         return counts
-    results = _timed_search(searcher, parsed.query, limit=1, groupedby="lang")
-    for lang, docnums in results.groups("lang").items():
-        counts[lang] = len(docnums)
-        counts["all"] += len(docnums)
+    matching = _timed_search(searcher, parsed.query, limit=1, scored=False).docs()
+    for lang, docnums in lang_docs(searcher).items():
+        counts[lang] = len(matching & docnums)
+    counts["all"] = counts["ja"] + counts["en"]
     return counts
 
 

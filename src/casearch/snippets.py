@@ -59,16 +59,16 @@ def match_spans(searcher, docnum: int, stored: str, units: Iterable[Unit]) -> li
 
 
 def _occurrences(searcher, docnum: int, fieldname: str, term: str) -> list[tuple[int, int, int]]:
-    """(position, startchar, endchar) of ``term`` in the passage, via its postings."""
+    """(position, startchar, endchar) of ``term`` in the passage, via its postings.
+
+    One matcher per term and request moves forward through the hits (the engine asks in
+    increasing passage order), so a long posting list is read once, not once per hit."""
     cache = _occurrence_cache(searcher)
     key = (docnum, fieldname, term)
     if key in cache:
         return cache[key]
     found: list[tuple[int, int, int]] = []
-    try:
-        matcher = searcher.postings(fieldname, term)
-    except Exception:  # the term is not in this field's vocabulary
-        matcher = None
+    matcher = _matcher(searcher, cache, fieldname, term, docnum)
     if matcher is not None and matcher.is_active():
         if matcher.id() < docnum:
             matcher.skip_to(docnum)  # deleted documents are skipped too (Whoosh excludes them)
@@ -78,12 +78,25 @@ def _occurrences(searcher, docnum: int, fieldname: str, term: str) -> list[tuple
     return found
 
 
+def _matcher(searcher, cache: dict, fieldname: str, term: str, docnum: int):
+    """The request's matcher for a term, made anew only if it has already passed docnum."""
+    key = ("matcher", fieldname, term)
+    matcher = cache.get(key)
+    if matcher is None or (matcher.is_active() and matcher.id() > docnum) or not matcher.is_active():
+        try:
+            matcher = searcher.postings(fieldname, term)
+        except Exception:  # the term is not in this field's vocabulary
+            matcher = None
+        cache[key] = matcher
+    return matcher
+
+
 def _occurrence_cache(searcher) -> dict:
-    """Postings read during one request, kept on its (short-lived) searcher."""
-    cache = getattr(searcher, "_casearch_occurrences", None)
+    """Postings read during one request (the engine empties it after each request)."""
+    cache = getattr(searcher, "casearch_occurrences", None)
     if cache is None:
         cache = {}
-        searcher._casearch_occurrences = cache
+        searcher.casearch_occurrences = cache
     return cache
 
 
