@@ -6,7 +6,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 PYTEST_ARGS ?=
 
-.PHONY: serve test test-fast reindex clean
+.PHONY: serve test test-fast reindex clean browser screenshots
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -23,11 +23,34 @@ serve: $(VENV)/.installed
 reindex: $(VENV)/.installed
 	$(BIN)/casearch reindex
 
-test: $(VENV)/.installed
+test: $(VENV)/.installed browser
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 test-fast: $(VENV)/.installed
 	$(BIN)/python -m pytest -m "not slow" $(PYTEST_ARGS)
+
+# Debian's Chromium for the browser test (machines run as root). If it cannot be
+# installed, the browser test is skipped with the reason; everything else still runs.
+browser:
+	@command -v chromium >/dev/null && command -v chromedriver >/dev/null || \
+	  (apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y chromium chromium-driver) || \
+	  echo "warning: could not install chromium; the browser test will be skipped"
+
+# PNGs of the page (desktop and phone width) for the README, with a Japanese font.
+screenshots: $(VENV)/.installed browser
+	@fc-list :lang=ja 2>/dev/null | grep -q . || \
+	  (apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y fonts-noto-cjk)
+	$(BIN)/python tests/screenshots.py docs/screenshots
+
+# The speed benchmark (bench/RESULTS.md): builds the man-page corpus with apt-get if
+# missing, uses Debian's wrk if it can be installed (else a Python client).
+# BENCH_ARGS="--limit 50" is a run of under two minutes.
+BENCH_ARGS ?=
+.PHONY: bench
+bench: $(VENV)/.installed
+	@command -v wrk >/dev/null || (apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y wrk) || \
+	  echo "warning: could not install wrk; the HTTP load uses bench/loadgen.py"
+	$(BIN)/python bench/run.py $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) index dist build .pytest_cache .hypothesis

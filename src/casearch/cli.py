@@ -1,4 +1,4 @@
-"""Command line: ``casearch reindex | search | analyze | serve``, a thin layer on the library.
+"""Command line: ``casearch reindex | search | analyze | stats | serve``, a thin layer on the library.
 
 Library exceptions (``CasearchError``) become one-line messages with a fix-it hint and
 the exit codes of the contract; nothing here prints a traceback for a user mistake.
@@ -7,6 +7,7 @@ the exit codes of the contract; nothing here prints a traceback for a user mista
 from __future__ import annotations
 
 import json
+import os
 import sys
 from importlib.metadata import version
 from pathlib import Path
@@ -14,6 +15,7 @@ from pathlib import Path
 import click
 
 from . import config
+from .console import ReindexProgress, result_lines, stats_lines
 from .errors import CasearchError, CorpusMissing, IndexLocked, IndexMissing, IndexUnusable, QueryError
 
 EXIT_SKIPPED = 1
@@ -46,15 +48,32 @@ def main() -> None:
     """
 
 
+color_option = click.option(
+    "--color/--no-color", default=None,
+    help="Colour the output (default: only on a terminal, and never with NO_COLOR set).",
+)
+
+
+def _use_color(color: bool | None, stream) -> bool:
+    if color is not None:
+        return color
+    if os.environ.get("NO_COLOR"):
+        return False
+    isatty = getattr(stream, "isatty", None)
+    return bool(isatty and isatty())
+
+
 @main.command()
 @corpus_option
 @index_option
 @click.option("--full", is_flag=True, help="Rebuild everything instead of only changed files.")
-def reindex(corpus: Path | None, index_dir: Path | None, full: bool) -> None:
+@click.option("--quiet", "-q", is_flag=True, help="No progress: only skipped files and the summary line.")
+def reindex(corpus: Path | None, index_dir: Path | None, full: bool, quiet: bool) -> None:
     """Bring the index up to date with the corpus.
 
-    Prints one summary line; progress and skipped files go to stderr. Exit 0 when every
-    file was indexed, 1 when some were skipped, 3 when nothing could be done.
+    Prints one summary line; progress and skipped files go to stderr (a progress bar on
+    a terminal, plain lines otherwise). Exit 0 when every file was indexed, 1 when some
+    were skipped, 3 when nothing could be done.
 
     Example: casearch reindex --corpus corpus --index index
     """
@@ -62,13 +81,16 @@ def reindex(corpus: Path | None, index_dir: Path | None, full: bool) -> None:
 
     corpus = corpus or config.corpus_dir()
     index_dir = index_dir or config.index_dir()
+    progress = ReindexProgress(sys.stderr, ReindexProgress.mode_for(sys.stderr, quiet))
     try:
         report = run_reindex(
             corpus, index_dir, full=full, max_file_bytes=config.max_file_bytes(),
-            progress=lambda message: click.echo(message, err=True), phase=_phase_hook(),
+            progress=progress, phase=_phase_hook(),
         )
     except (CorpusMissing, IndexLocked, IndexUnusable) as exc:
+        progress.close()
         raise _fail(exc, EXIT_NOTHING_DONE) from None
+    progress.close()
     for skipped in report.skipped:
         click.echo(f"skipped {skipped.path}: {skipped.reason}", err=True)
     click.echo(report.summary())
@@ -97,19 +119,27 @@ def _phase_hook():
 @click.option("--lang", type=click.Choice(["all", "ja", "en"]), default="all", show_default=True)
 @click.option("--limit", type=click.IntRange(1, 50), default=10, show_default=True, help="Hits to show.")
 @click.option("--page", type=click.IntRange(1, 1000), default=1, show_default=True)
+@click.option("--sort", type=click.Choice(["relevance", "date"]), default="relevance", show_default=True)
 @click.option("--json", "as_json", is_flag=True, help="Print the JSON document of /api/search.")
+@color_option
 @index_option
-def search(query: tuple[str, ...], lang: str, limit: int, page: int, as_json: bool, index_dir: Path | None) -> None:
+def search(query: tuple[str, ...], lang: str, limit: int, page: int, sort: str, as_json: bool,
+           color: bool | None, index_dir: Path | None) -> None:
     """Search the index; QUERY words are joined by spaces.
+
+    On a terminal the matches are highlighted in colour; otherwise they are [bracketed].
+    A "Did you mean" line offers a corrected query, as the web page does.
 
     Example: casearch search 天然ガス --lang ja
     """
     from .search import Engine, validate_request
+    from .suggest import with_suggestion
 
     engine = Engine(index_dir or config.index_dir())
-    params = {"q": " ".join(query), "lang": lang, "page": str(page), "per_page": str(limit)}
+    params = {"q": " ".join(query), "lang": lang, "page": str(page), "per_page": str(limit), "sort": sort}
     try:
-        result = engine.search(validate_request(params))
+        search_request = validate_request(params)
+        result = with_suggestion(engine, search_request, engine.search(search_request))
     except QueryError as exc:
         raise _fail(exc, EXIT_USAGE) from None
     except (IndexMissing, IndexUnusable) as exc:
@@ -117,23 +147,33 @@ def search(query: tuple[str, ...], lang: str, limit: int, page: int, as_json: bo
     if as_json:
         click.echo(json.dumps(result.to_json(), ensure_ascii=False, indent=2))
         return
-    click.echo(f"{result.total} passages ({result.took_ms} ms)")
-    if result.hint:
-        click.echo(result.hint)
-    for n, hit in enumerate(result.hits, start=(page - 1) * limit + 1):
-        click.echo(f"\n{n}. {hit.title} — {hit.section or '(lead)'} [{hit.lang}] {hit.url}")
-        click.echo("   " + _plain_snippet(hit.snippet))
+    use_color = _use_color(color, sys.stdout)
+    for line in result_lines(result, use_color):
+        click.echo(line, color=use_color)
 
 
-def _plain_snippet(snippet: str) -> str:
-    """Terminal rendering of an HTML snippet: marks become bold, entities unescaped."""
-    import html
+@main.command()
+@index_option
+@click.option("--top", type=click.IntRange(0, 200), default=20, show_default=True, help="Top words to list.")
+@click.option("--json", "as_json", is_flag=True, help="Print the numbers as JSON.")
+@color_option
+def stats(index_dir: Path | None, top: int, as_json: bool, color: bool | None) -> None:
+    """Show what the index holds: documents, passages, languages, size, top words.
 
-    marked = snippet.replace("<mark>", "\x00").replace("</mark>", "\x01")
-    text = html.unescape(marked)
-    if sys.stdout.isatty():
-        return text.replace("\x00", "\x1b[1;33m").replace("\x01", "\x1b[0m")
-    return text.replace("\x00", "[").replace("\x01", "]")
+    Example: casearch stats --top 10
+    """
+    from .stats import index_stats
+
+    try:
+        numbers = index_stats(index_dir or config.index_dir(), top=top)
+    except (IndexMissing, IndexUnusable) as exc:
+        raise _fail(exc, 1) from None
+    if as_json:
+        click.echo(json.dumps(numbers.to_json(), ensure_ascii=False, indent=2))
+        return
+    use_color = _use_color(color, sys.stdout)
+    for line in stats_lines(numbers, use_color):
+        click.echo(line, color=use_color)
 
 
 @main.command()
@@ -190,11 +230,13 @@ def serve(host: str, port: int, threads: int, debug: bool, corpus: Path | None, 
     current = read_current_or_none(index_dir)
     if current is None or current.get("format") != INDEX_FORMAT:
         click.echo(f"Building the index at {index_dir} from {corpus} ...", err=True)
+        progress = ReindexProgress(sys.stderr, ReindexProgress.mode_for(sys.stderr, quiet=False))
         try:
-            report = run_reindex(corpus, index_dir, max_file_bytes=config.max_file_bytes(),
-                                 progress=lambda message: click.echo(message, err=True))
+            report = run_reindex(corpus, index_dir, max_file_bytes=config.max_file_bytes(), progress=progress)
         except CasearchError as exc:
+            progress.close()
             raise _fail(exc, EXIT_NOTHING_DONE) from None
+        progress.close()
         for skipped in report.skipped:
             click.echo(f"skipped {skipped.path}: {skipped.reason}", err=True)
         click.echo(report.summary(), err=True)

@@ -1,50 +1,43 @@
-"""Web layer: Flask app factory and routes. HTML and JSON share one search call.
+"""Web layer: Flask app factory and routes. HTML, JSON and CLI share one search call.
 
-    request args -> search.validate_request -> Engine.search -> SearchResult
+    request args -> search.validate_request -> [ETag: 304 when unchanged]
+        -> Engine.search -> suggest.with_suggestion -> SearchResult
         -> JSON (/api/search)  or  template context (/search)
 
 Errors take one shape everywhere (``error_response``): JSON under ``/api/``, the page
 elsewhere, with the contract's codes. The interface language comes from ``?ui=`` or the
 ``Accept-Language`` header, never from the ``lang`` search filter.
+
+Caching: a search response's ``ETag`` is made from the serving index generation (the
+``CURRENT`` name plus Whoosh's generation number) and the normalized parameters, never
+from the body, whose ``took_ms`` changes on every request. ``Cache-Control: no-cache``
+lets clients keep a response and revalidate it; ``If-None-Match`` gets a 304.
 """
 
 from __future__ import annotations
 
+import hashlib
+import json
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any, Mapping
-from urllib.parse import urlencode
+from urllib.parse import quote, urlencode
 
-from flask import Flask, Response, jsonify, render_template, request
+from flask import Flask, Response, current_app, jsonify, render_template, request
 from werkzeug.exceptions import HTTPException
+from whoosh.filedb.filestore import FileStorage
+from whoosh.index import TOC
 
-from . import config
+from . import __version__, config, openapi
 from .errors import IndexMissing, IndexUnusable, QueryError
-from .search import Engine, SearchResult, doc_url, validate_request
+from .index import INDEX_FORMAT, read_current
+from .messages import EXAMPLES, UI_LANGS, messages
+from .search import Engine, Hit, SearchRequest, SearchResult, doc_url, validate_request
+from .suggest import MAX_COMPLETIONS, complete, with_suggestion
 
-UI_LANGS = ("ja", "en")
-
-MESSAGES: dict[str, dict[str, str]] = {
-    "en": {
-        "tagline": "Japanese and English document search",
-        "search": "Search", "query_label": "Search query", "placeholder": "e.g. パイプライン or pipeline",
-        "all": "All", "ja": "日本語", "en": "English", "results": "{total} results ({ms} ms)",
-        "no_results": "No passages match “{q}”.", "try": "Try fewer words, another spelling, or the other language.",
-        "prev": "Previous", "next": "Next", "first": "First", "page": "Page {page}",
-        "lead": "Introduction", "source": "Source", "error": "Error", "back": "Back to search",
-        "not_found": "Not found", "translations": "Also in", "lang_filter": "Language",
-        "ui_switch": "日本語で表示", "contents": "Contents",
-    },
-    "ja": {
-        "tagline": "日本語と英語の文書検索",
-        "search": "検索", "query_label": "検索語", "placeholder": "例: パイプライン、pipeline",
-        "all": "すべて", "ja": "日本語", "en": "English", "results": "{total} 件（{ms} ミリ秒）",
-        "no_results": "「{q}」に一致する箇所はありません。", "try": "語を減らす、表記を変える、別の言語で探すなどを試してください。",
-        "prev": "前へ", "next": "次へ", "first": "最初", "page": "{page} ページ",
-        "lead": "はじめに", "source": "出典", "error": "エラー", "back": "検索に戻る",
-        "not_found": "見つかりません", "translations": "他の言語", "lang_filter": "言語",
-        "ui_switch": "English", "contents": "目次",
-    },
-}
+ASSETS = {"style.css": "text/css", "suggest.js": "text/javascript", "icon.svg": "image/svg+xml"}
+SEARCH_CACHE_CONTROL = "public, no-cache"
+SUGGEST_FORMATS = ("json", "opensearch")
 
 
 def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
@@ -56,8 +49,10 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     app.json.ensure_ascii = False  # type: ignore[attr-defined]
     app.extensions["casearch_engine"] = Engine(Path(app.config["INDEX_DIR"]))
     app.add_template_filter(query_with)
-    _register_routes(app)
+    _register_pages(app)
+    _register_api(app)
     _register_errors(app)
+    app.after_request(_cors)
     app.after_request(_security_headers)
     return app
 
@@ -71,8 +66,6 @@ def templates_dir() -> Path:
 
 
 def engine() -> Engine:
-    from flask import current_app
-
     return current_app.extensions["casearch_engine"]
 
 
@@ -96,7 +89,18 @@ def query_with(args: Mapping[str, str], **changes: Any) -> str:
 
 def _context(**extra: Any) -> dict[str, Any]:
     ui = ui_lang()
-    return {"ui": ui, "t": MESSAGES[ui], "other_ui": "en" if ui == "ja" else "ja", **extra}
+    other = "en" if ui == "ja" else "ja"
+    return {"ui": ui, "t": messages(ui), "other_ui": other, "ui_switch_href": same_page(ui=other), **extra}
+
+
+def same_page(**changes: Any) -> str:
+    """This page's URL with some parameters changed, always a path on this site.
+
+    The path is re-encoded and starts with exactly one slash: a request for
+    ``/\\evil.example/x`` must not yield a link that browsers read as ``//evil.example``.
+    """
+    path = "/" + quote(request.path, safe="/-._~!$&'()*+,;=:@").lstrip("/")
+    return f"{path}?{query_with(request.args, **changes)}"
 
 
 def error_response(status: int, code: str, message: str, param: str | None = None) -> Response:
@@ -112,30 +116,175 @@ def error_response(status: int, code: str, message: str, param: str | None = Non
     return response
 
 
-def _register_routes(app: Flask) -> None:
+# --- search shared by the page, the API and (through suggest) the CLI ----------------
+
+
+SNAPSHOT_TRIES = 3
+
+
+def run_search(search_request: SearchRequest) -> SearchResult:
+    """The search and its suggestion, both from one state of the index.
+
+    They open separate searchers; if a reindex commits in between, the hits could come
+    from the old index and the suggestion from the new one (an answer that is neither).
+    When the index version moved while they ran, they run again.
+    """
+    for _ in range(SNAPSHOT_TRIES):
+        before = index_version()
+        result = with_suggestion(engine(), search_request, engine().search(search_request))
+        if before is None or index_version() == before:
+            break
+    return result
+
+
+def normalized_params(search_request: SearchRequest) -> dict[str, str]:
+    """The request's parameters as canonical strings, defaults left out (q always in)."""
+    params: dict[str, str] = {}
+    for spec in fields(SearchRequest):
+        value = getattr(search_request, spec.name)
+        if spec.name == "q" or value != spec.default:
+            params[spec.name] = str(value)
+    return params
+
+
+def index_version() -> list[Any] | None:
+    """What identifies the searchable content: the serving generation folder (``CURRENT``)
+    and the Whoosh generation of its latest commit; None when the index cannot serve.
+
+    Cheap (a small file and a directory listing, no searcher). Read before the search
+    runs, so a concurrent reindex can only make the tag older than the body (one extra
+    full response later), never newer (a stale body kept under a current tag).
+    """
+    index_dir = Path(current_app.config["INDEX_DIR"])
+    try:
+        current = read_current(index_dir)
+        if current is None or current.get("format") != INDEX_FORMAT:
+            return None  # the search itself answers 503 with the reason
+        generation = TOC._latest_generation(FileStorage(str(index_dir / current["name"])), "MAIN")
+    except (OSError, IndexUnusable):
+        return None
+    return [current["name"], current["format"], generation] if generation >= 0 else None
+
+
+def make_etag(kind: str, params: Mapping[str, str], version: list[Any] | None) -> str | None:
+    if version is None:
+        return None
+    material = json.dumps([__version__, kind, version, dict(sorted(params.items()))], ensure_ascii=False)
+    return hashlib.sha256(material.encode("utf-8")).hexdigest()[:32]
+
+
+def _cacheable(response: Response, etag: str | None, vary: str | None = None) -> Response:
+    if etag is None:
+        return response
+    response.set_etag(etag, weak=True)  # weak: equal results, not equal bytes (took_ms)
+    response.headers["Cache-Control"] = SEARCH_CACHE_CONTROL
+    if vary:
+        response.headers["Vary"] = vary
+    return response
+
+
+def _not_modified(etag: str | None, vary: str | None = None) -> Response | None:
+    if etag and request.if_none_match and request.if_none_match.contains_weak(etag):
+        return _cacheable(Response(status=304), etag, vary)
+    return None
+
+
+# --- the results page's view data ----------------------------------------------------
+
+
+@dataclass
+class DocumentGroup:
+    """The hits of one document on the current page, in rank order."""
+
+    position: int  # 1-based, for element ids
+    doc_id: str
+    title: str
+    lang: str
+    date: str | None
+    source: str | None
+    href: str
+    hits: list[tuple[Hit, str]] = field(default_factory=list)  # (hit, link to its section)
+
+
+def _doc_href(url: str, q: str, ui: str) -> str:
+    path, _, anchor = url.partition("#")
+    return f"{path}?{urlencode({'q': q, 'ui': ui})}" + (f"#{anchor}" if anchor else "")
+
+
+def group_hits(result: SearchResult, ui: str) -> list[DocumentGroup]:
+    groups: dict[str, DocumentGroup] = {}
+    for hit in result.hits:
+        group = groups.get(hit.doc_id)
+        if group is None:
+            group = groups[hit.doc_id] = DocumentGroup(
+                len(groups) + 1, hit.doc_id, hit.title, hit.lang, hit.date, hit.source,
+                _doc_href(doc_url(hit.doc_id), result.query, ui),
+            )
+        group.hits.append((hit, _doc_href(hit.url, result.query, ui)))
+    return list(groups.values())
+
+
+def _pages(result: SearchResult) -> dict[str, int | None]:
+    last = max(1, -(-result.total // result.per_page))
+    first_shown = (result.page - 1) * result.per_page + 1
+    return {
+        "last": last,
+        "prev": min(result.page - 1, last) if result.page > 1 else None,
+        "next": result.page + 1 if result.page < last else None,
+        "first_shown": first_shown,
+        "last_shown": first_shown + len(result.hits) - 1,
+    }
+
+
+def _search_error_page(exc: QueryError) -> Response:
+    page = render_template(
+        "search.html",
+        **_context(q=request.args.get("q", ""), lang=request.args.get("lang", "all"),
+                   sort=request.args.get("sort", "relevance"), result=None,
+                   error={"code": exc.code, "param": exc.param, "message": str(exc)}),
+    )
+    return Response(page, status=400)
+
+
+def _results_page(search_request: SearchRequest, result: SearchResult) -> str:
+    ui = ui_lang()
+    params = normalized_params(search_request)
+
+    def search_url(**changes: Any) -> str:
+        return "/search?" + query_with({**params, "ui": ui}, **changes)
+
+    return render_template(
+        "search.html",
+        **_context(
+            q=search_request.q, lang=search_request.lang, sort=search_request.sort, result=result,
+            groups=group_hits(result, ui), pages=_pages(result), search_url=search_url,
+            ui_switch_href=search_url(ui="en" if ui == "ja" else "ja"),
+            suggestion_href=search_url(q=result.suggestion, page=None) if result.suggestion else None,
+        ),
+    )
+
+
+# --- routes ----------------------------------------------------------------------------
+
+
+def _register_pages(app: Flask) -> None:
     @app.get("/")
     def home() -> str:
-        return render_template("search.html", **_context(q="", lang="all", result=None))
+        return render_template("search.html", **_context(q="", lang="all", sort="relevance", result=None,
+                                                           examples=EXAMPLES))
 
     @app.get("/search")
     def search_page() -> Response | str:
         try:
             search_request = validate_request(request.args)
-        except QueryError as exc:
-            page = render_template(
-                "search.html",
-                **_context(q=request.args.get("q", ""), lang=request.args.get("lang", "all"), result=None,
-                           error={"code": exc.code, "param": exc.param, "message": str(exc)}),
-            )
-            return Response(page, status=400)
-        result = engine().search(search_request)
-        return render_template("search.html", **_context(q=search_request.q, lang=search_request.lang,
-                                                           result=result, pages=_pages(result)))
-
-    @app.get("/api/search")
-    def api_search() -> Response:
-        result = engine().search(validate_request(request.args))
-        return jsonify(result.to_json())
+            etag = make_etag("page", {**normalized_params(search_request), "ui": ui_lang()}, index_version())
+            if (unchanged := _not_modified(etag, "Accept-Language")) is not None:
+                return unchanged
+            result = run_search(search_request)
+        except QueryError as exc:  # invalid, or too complex to run: the form keeps the query
+            return _search_error_page(exc)
+        page = _results_page(search_request, result)
+        return _cacheable(Response(page, mimetype="text/html"), etag, "Accept-Language")
 
     @app.get("/doc/<path:doc_id>")
     def document(doc_id: str) -> Response | str:
@@ -146,23 +295,63 @@ def _register_routes(app: Flask) -> None:
         links = [(other, doc_url(other)) for other in view.translations]
         return render_template("doc.html", **_context(doc=view, q=q or "", translations=links))
 
+    @app.get("/opensearch.xml")
+    def opensearch() -> Response:
+        xml = render_template("opensearch.xml", root=request.url_root, **_context())
+        return Response(xml, mimetype="application/opensearchdescription+xml")
+
+    @app.get("/assets/<name>")
+    def asset(name: str) -> Response:
+        if name not in ASSETS:
+            return error_response(404, "not_found", f"No asset named {name!r}")
+        text = (templates_dir() / name).read_text(encoding="utf-8")
+        return Response(text, mimetype=ASSETS[name], headers={"Cache-Control": "public, max-age=3600"})
+
+
+def _register_api(app: Flask) -> None:
+    @app.get("/api/search")
+    def api_search() -> Response:
+        search_request = validate_request(request.args)
+        etag = make_etag("json", normalized_params(search_request), index_version())
+        if (unchanged := _not_modified(etag)) is not None:
+            return unchanged
+        return _cacheable(jsonify(run_search(search_request).to_json()), etag)
+
+    @app.get("/api/suggest")
+    def api_suggest() -> Response:
+        q, limit, output = _suggest_params(request.args)
+        etag = make_etag("suggest", {"q": q, "limit": str(limit), "format": output}, index_version())
+        if (unchanged := _not_modified(etag)) is not None:
+            return unchanged
+        with engine().searcher() as searcher:
+            completions = complete(searcher, q, limit)
+        if output == "opensearch":
+            body = json.dumps([q, completions], ensure_ascii=False)
+            response = Response(body, mimetype="application/x-suggestions+json")
+        else:
+            response = jsonify({"query": q, "completions": completions})
+        return _cacheable(response, etag)
+
+    @app.get("/api/openapi.json")
+    def openapi_document() -> Response:
+        return jsonify(openapi.document())
+
     @app.get("/healthz")
     def healthz() -> Response:
         return jsonify({"status": "ok", **engine().stats()})
 
-    @app.get("/assets/style.css")
-    def stylesheet() -> Response:
-        css = (templates_dir() / "style.css").read_text(encoding="utf-8")
-        return Response(css, mimetype="text/css", headers={"Cache-Control": "public, max-age=3600"})
 
-
-def _pages(result: SearchResult) -> dict[str, int | None]:
-    last = max(1, -(-result.total // result.per_page))
-    return {
-        "last": last,
-        "prev": result.page - 1 if result.page > 1 else None,
-        "next": result.page + 1 if result.page < last else None,
-    }
+def _suggest_params(args: Mapping[str, str]) -> tuple[str, int, str]:
+    """``q`` as for a search; ``limit`` 1-20 (default 8); ``format`` json|opensearch."""
+    q = validate_request({"q": args.get("q")}).q  # type: ignore[dict-item]
+    raw_limit = (args.get("limit") or "8").strip()
+    if not (raw_limit.isascii() and raw_limit.isdigit() and len(raw_limit) <= 3
+            and 1 <= int(raw_limit) <= MAX_COMPLETIONS):
+        raise QueryError(f"limit must be an integer from 1 to {MAX_COMPLETIONS}", param="limit")
+    output = args.get("format") or "json"
+    if output not in SUGGEST_FORMATS:
+        raise QueryError("format must be json or opensearch", param="format")
+    return q, int(raw_limit), output
 
 
 def _register_errors(app: Flask) -> None:
@@ -183,7 +372,22 @@ def _register_errors(app: Flask) -> None:
         code = codes.get(status, "invalid_parameter" if status < 500 else "index_unavailable")
         if status >= 500:
             status = 503
-        return error_response(status, code, exc.description or exc.name)
+        response = error_response(status, code, exc.description or exc.name)
+        if status == 405 and getattr(exc, "valid_methods", None):
+            response.headers["Allow"] = ", ".join(exc.valid_methods)  # type: ignore[attr-defined]
+        return response
+
+
+def _cors(response: Response) -> Response:
+    """Any origin may GET the JSON API (read-only, no cookies)."""
+    if request.path.startswith("/api/") and request.method in ("GET", "HEAD", "OPTIONS"):
+        response.headers["Access-Control-Allow-Origin"] = "*"
+        response.headers["Access-Control-Expose-Headers"] = "ETag"
+        if request.method == "OPTIONS":
+            response.headers["Access-Control-Allow-Methods"] = "GET, HEAD, OPTIONS"
+            response.headers["Access-Control-Allow-Headers"] = "If-None-Match"
+            response.headers["Access-Control-Max-Age"] = "86400"
+    return response
 
 
 def _security_headers(response: Response) -> Response:

@@ -1,0 +1,160 @@
+"""Terminal output of the CLI: the reindex progress bar, search results, index stats.
+
+On a terminal the reindex progress is one redrawn bar; otherwise (a pipe, a log file, CI)
+each progress message is a plain line, as the library says it. Colours are click styles,
+which click strips when the output is not a terminal unless colour is forced.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+import shutil
+import time
+from typing import TYPE_CHECKING, Callable, TextIO
+
+import click
+
+if TYPE_CHECKING:  # the CLI imports this module for every command; keep it light
+    from .search import SearchResult
+    from .stats import IndexStats
+
+_COUNT = re.compile(r"(\d+)\s*/\s*(\d+)")
+_MARK_OPEN, _MARK_CLOSE = "\x00", "\x01"
+
+
+class ReindexProgress:
+    """A ``progress(message)`` callback for ``index.reindex``.
+
+    ``mode`` is "bar" (redraw one line on a terminal), "lines" (print each message) or
+    "quiet" (print nothing). Messages carrying "N/T" move the bar; any other message is
+    printed above it.
+    """
+
+    def __init__(self, stream: TextIO, mode: str, clock: Callable[[], float] = time.monotonic) -> None:
+        self.stream = stream
+        self.mode = mode
+        self.clock = clock
+        self.began = clock()
+        self.drawn = False
+        self.unicode = (getattr(stream, "encoding", None) or "").lower().replace("-", "") in ("utf8", "utf_8")
+
+    @staticmethod
+    def mode_for(stream: TextIO, quiet: bool) -> str:
+        if quiet:
+            return "quiet"
+        isatty = getattr(stream, "isatty", None)
+        return "bar" if isatty is not None and isatty() else "lines"
+
+    def __call__(self, message: str) -> None:
+        if self.mode == "quiet":
+            return
+        count = _COUNT.search(message)
+        if self.mode == "bar" and count:
+            self._draw(int(count.group(1)), int(count.group(2)))
+            return
+        self._clear()
+        self.stream.write(message + "\n")
+        self.stream.flush()
+
+    def _draw(self, done: int, total: int) -> None:
+        width = shutil.get_terminal_size((80, 24)).columns
+        elapsed = self.clock() - self.began
+        fraction = done / total if total else 1.0
+        rate = f"{done / elapsed:,.0f} files/s" if elapsed > 0 and done else ""
+        eta = f"{elapsed / done * (total - done):.0f} s left" if done and done < total else f"{elapsed:.1f} s"
+        tail = f" {done:,}/{total:,} files {fraction:4.0%}  {rate}  {eta}"
+        room = max(10, min(40, width - len(tail) - 12))
+        filled = int(round(room * fraction))
+        full, empty = ("█", "░") if self.unicode else ("#", "-")
+        line = f"indexing [{full * filled}{empty * (room - filled)}]{tail}"
+        self.stream.write("\r\x1b[2K" + line[: width - 1])
+        self.stream.flush()
+        self.drawn = True
+
+    def _clear(self) -> None:
+        if self.drawn:
+            self.stream.write("\r\x1b[2K")
+            self.drawn = False
+
+    def close(self) -> None:
+        """End the bar's line so what follows starts on a fresh one."""
+        if self.drawn:
+            self.stream.write("\n")
+            self.stream.flush()
+            self.drawn = False
+
+
+def snippet_text(snippet: str, color: bool) -> str:
+    """A snippet's HTML for the terminal: marks highlighted (or [bracketed]), entities decoded."""
+    marked = snippet.replace("<mark>", _MARK_OPEN).replace("</mark>", _MARK_CLOSE)
+    text = html.unescape(marked)
+    if color:
+        on = click.style("", fg="black", bg="yellow", bold=True, reset=False)
+        return text.replace(_MARK_OPEN, on).replace(_MARK_CLOSE, click.style("", reset=True))
+    return text.replace(_MARK_OPEN, "[").replace(_MARK_CLOSE, "]")
+
+
+def result_lines(result: "SearchResult", color: bool) -> list[str]:
+    """The search results as the terminal shows them (same order as the JSON)."""
+    def style(text: str, **styles) -> str:
+        return click.style(text, **styles) if color else text
+
+    facets = result.facets or {}
+    header = f"{result.total} passages ({result.took_ms} ms)"
+    if facets:
+        header += style(f"  ·  ja {facets.get('ja', 0)}, en {facets.get('en', 0)}", dim=True)
+    lines = [header]
+    if result.suggestion:
+        lines.append(f"Did you mean: {style(result.suggestion, fg='cyan', bold=True)}")
+    if result.hint:
+        lines.append(style(result.hint, fg="yellow"))
+    first = (result.page - 1) * result.per_page + 1
+    previous_doc = None
+    for n, hit in enumerate(result.hits, start=first):
+        section = hit.section or "(lead)"
+        meta = " · ".join(part for part in (hit.lang, hit.date, hit.source) if part)
+        lines.append("")
+        if hit.doc_id != previous_doc:
+            lines.append(f"{n}. {style(hit.title, bold=True)} — {section} [{meta}] {style(hit.url, fg='blue')}")
+        else:  # another passage of the document just above
+            lines.append(f"{n}. {style('↳ ' + section, bold=True)} {style(hit.url, fg='blue')}")
+        lines.append("   " + snippet_text(hit.snippet, color))
+        previous_doc = hit.doc_id
+    if not result.hits and result.total:
+        lines.append("(this page is past the last result)")
+    return lines
+
+
+def human_bytes(size: int) -> str:
+    """
+    >>> human_bytes(999), human_bytes(1536), human_bytes(5 * 1024 ** 3)
+    ('999 B', '1.5 KiB', '5.0 GiB')
+    """
+    value = float(size)
+    for unit in ("B", "KiB", "MiB", "GiB"):
+        if value < 1024 or unit == "GiB":
+            return f"{value:.0f} {unit}" if unit == "B" else f"{value:.1f} {unit}"
+        value /= 1024
+    return f"{size} B"  # pragma: no cover - the loop always returns
+
+
+def stats_lines(stats: "IndexStats", color: bool) -> list[str]:
+    def label(text: str) -> str:
+        padded = f"{text:<13}"
+        return click.style(padded, bold=True) if color else padded
+
+    languages = ", ".join(
+        f"{lang} {counts['documents']} documents / {counts['passages']} passages"
+        for lang, counts in stats.languages.items()
+    )
+    top = ", ".join(f"{item['term']} ({item['passages']})" for item in stats.top_terms)
+    return [
+        f"{label('index')}{stats.index_dir} ({stats.generation}, format {stats.format})",
+        f"{label('documents')}{stats.documents}",
+        f"{label('passages')}{stats.passages}",
+        f"{label('languages')}{languages or '-'}",
+        f"{label('size on disk')}{human_bytes(stats.size_bytes)} (serving generation {human_bytes(stats.serving_bytes)})",
+        f"{label('vocabulary')}{stats.vocabulary:,} words",
+        f"{label('top words')}{top or '-'}",
+    ]

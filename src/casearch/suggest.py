@@ -1,0 +1,309 @@
+"""Suggestions from the index vocabulary: "did you mean" and prefix completions.
+
+Both read the lexicon of unstemmed surface forms (``VOCABULARY_FIELD``), never the
+stemmed main field, so a suggestion is a word as written ("pipeline", not "pipelin").
+
+    did_you_mean   query -> words to check (Latin words; katakana runs when nothing
+                   matched) -> unknown or rare words -> nearest vocabulary words by edit
+                   distance, ranked (distance, then most documents) -> the query with
+                   those words replaced; ``with_suggestion`` keeps it only if it finds
+                   passages, at least as many as the query did
+    complete       the last word being typed -> the longest tail of it that starts a
+                   vocabulary word (中国の鉄 -> 鉄 -> 鉄道) -> the most frequent words
+                   with that prefix -> the query with the tail completed
+
+Words are shown in the spelling the corpus uses: the first occurrence's characters in
+the stored text (the index folds サーバー to サーバ; a completion shows サーバー).
+Every lookup is bounded (``MAX_SCAN`` vocabulary entries at most).
+"""
+
+from __future__ import annotations
+
+import itertools
+import re
+import unicodedata
+from dataclasses import replace
+from typing import Iterator
+
+from . import analysis
+from .errors import QueryError
+from .search import Engine, SearchRequest, SearchResult
+
+# Surface forms (NFKC, lower case); the stemmed main field is the fallback for an index
+# built before that field existed.
+VOCABULARY_FIELD = "body_surface"
+FALLBACK_FIELD = "body"
+TERM_FIELDS = ("title", "section", "body")
+STORED_TEXT = "body"  # the stored text whose offsets the vocabulary field records
+
+MAX_SCAN = 5000  # vocabulary entries looked at per prefix or per corrected word
+MAX_COMPLETIONS = 20
+MAX_CHECKED_WORDS = 8  # words of one query looked up for a correction
+MAX_TAIL_STARTS = 8  # token starts tried for the word being completed
+RARE_DOCS = 2  # a known word this rare may still be a typo of a much commoner one
+COMMONER = 10  # ... when the neighbour is in this many times more passages
+
+_LATIN_WORD = re.compile(r"(?<![0-9A-Za-z\uff10-\uff19\uff21-\uff3a\uff41-\uff5a'’])"
+                         r"[A-Za-z\uff21-\uff3a\uff41-\uff5a]{3,}"
+                         r"(?![0-9A-Za-z\uff10-\uff19\uff21-\uff3a\uff41-\uff5a'’*＊:：])")
+_KATAKANA_RUN = re.compile(r"[\u30a1-\u30fa\u30fc\uff66-\uff9f]{3,}(?![*＊:：])")
+_OPERATORS = frozenset({"OR", "AND", "NOT"})
+_WORD = re.compile(r"[^\W_]+")  # a single word: no space, operator, quote or field prefix
+_FIELD_NAMES = frozenset(TERM_FIELDS)
+
+
+def vocabulary_field(searcher) -> str:
+    return VOCABULARY_FIELD if VOCABULARY_FIELD in searcher.schema else FALLBACK_FIELD
+
+
+def fold(text: str) -> str:
+    """The form a word is looked up under: NFKC, lower case.
+
+    >>> fold("ＰＩＰＥＬＩＮＥ"), fold("ﾊﾟｲﾌﾟ")
+    ('pipeline', 'パイプ')
+    """
+    return unicodedata.normalize("NFKC", text).lower()
+
+
+def _text(term) -> str:
+    return term.decode("utf-8") if isinstance(term, bytes) else term
+
+
+# --- did you mean ---------------------------------------------------------------------
+
+
+def did_you_mean(searcher, query: str, total: int) -> str | None:
+    """A corrected query, or None when no word of ``query`` needs or has a correction."""
+    field = vocabulary_field(searcher)
+    reader = searcher.reader()
+    pieces: list[str] = []
+    cursor = 0
+    changed = False
+    for start, end in itertools.islice(_words_to_check(query, katakana=total == 0), MAX_CHECKED_WORDS):
+        word = query[start:end]
+        correction = _correct(reader, field, word)
+        if correction is None:
+            continue
+        pieces += [query[cursor:start], _match_case(word, display_form(searcher, field, correction))]
+        cursor = end
+        changed = True
+    if not changed:
+        return None
+    return "".join(pieces) + query[cursor:]
+
+
+def _words_to_check(query: str, katakana: bool) -> Iterator[tuple[int, int]]:
+    """Spans of the Latin words (and, when asked, katakana runs) worth checking."""
+    for match in _LATIN_WORD.finditer(query):
+        word = unicodedata.normalize("NFKC", match.group())
+        if word in _OPERATORS or word.lower() in analysis.ENGLISH_STOP_WORDS:
+            continue
+        if match.start() > 0 and query[match.start() - 1] in "-":
+            continue  # an excluded word: correcting it would not help find anything
+        yield match.span()
+    if katakana:
+        for match in _KATAKANA_RUN.finditer(query):
+            yield match.span()
+
+
+def _correct(reader, field: str, word: str) -> str | None:
+    folded = fold(word)
+    if not folded.isascii():
+        folded = folded.rstrip("ー") or folded  # as the index folds katakana long vowels
+    docs = max(reader.doc_frequency(field, form) for form in {fold(word), folded})
+    if docs == 0 and _known_elsewhere(reader, word):
+        return None
+    if docs > RARE_DOCS or (docs and len(folded) < 5):
+        return None
+    maxdist = 1 if len(folded) < 6 or not folded.isascii() else 2
+    best: tuple[int, int, str] | None = None
+    for candidate, distance in _neighbours(reader, field, folded, maxdist):
+        candidate_docs = reader.doc_frequency(field, candidate)
+        if docs and (distance > 1 or candidate_docs < COMMONER * docs):
+            continue
+        key = (distance, -candidate_docs, candidate)
+        if best is None or key < best:
+            best = key
+    return best[2] if best else None
+
+
+def _known_elsewhere(reader, word: str) -> bool:
+    """Whether the word is indexed in a title, a heading or under its base form."""
+    terms = [t.term for t in analysis.analyze(word) if t.indexed]
+    if len(terms) != 1:
+        return False
+    return any(reader.doc_frequency(name, terms[0]) for name in TERM_FIELDS if name in reader.schema)
+
+
+def _neighbours(reader, field: str, word: str, maxdist: int) -> Iterator[tuple[str, int]]:
+    """Vocabulary words sharing the first character within ``maxdist`` edits."""
+    for n, term in enumerate(reader.expand_prefix(field, word[0])):
+        if n >= MAX_SCAN:
+            return
+        candidate = _text(term)
+        if candidate == word or abs(len(candidate) - len(word)) > maxdist or not is_word(candidate):
+            continue
+        distance = edit_distance(word, candidate, maxdist)
+        if distance <= maxdist:
+            yield candidate, distance
+
+
+def edit_distance(a: str, b: str, limit: int) -> int:
+    """Optimal string alignment distance (a swap of neighbours is one edit), or limit+1.
+
+    >>> edit_distance("pipline", "pipeline", 2), edit_distance("teh", "the", 2)
+    (1, 1)
+    >>> edit_distance("abc", "xyz", 1)
+    2
+    """
+    previous2: list[int] = []
+    previous = list(range(len(b) + 1))
+    for i, ca in enumerate(a, start=1):
+        current = [i] + [0] * len(b)
+        for j, cb in enumerate(b, start=1):
+            cost = ca != cb
+            current[j] = min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + cost)
+            if i > 1 and j > 1 and ca == b[j - 2] and a[i - 2] == cb:
+                current[j] = min(current[j], previous2[j - 2] + 1)
+        if min(current) > limit:
+            return limit + 1
+        previous2, previous = previous, current
+    return min(previous[-1], limit + 1)
+
+
+def _match_case(typed: str, word: str) -> str:
+    """Keep the user's capitalization: PIPLINE -> PIPELINE, Pipline -> Pipeline."""
+    typed = unicodedata.normalize("NFKC", typed)
+    if typed.isupper() and len(typed) > 1:
+        return word.upper()
+    if typed[:1].isupper() and word[:1].islower():
+        return word[:1].upper() + word[1:]
+    if typed.islower() and word.isascii() and word[:1].isupper() and word[1:].islower():
+        return word  # a proper name as the corpus writes it (Kazakhstan)
+    return word
+
+
+def with_suggestion(engine: Engine, request: SearchRequest, result: SearchResult, searcher=None) -> SearchResult:
+    """``result`` with ``suggestion`` filled in when a corrected query finds passages.
+
+    HTML, JSON and CLI all call this after ``Engine.search``, so they show the same.
+    ``searcher`` is the caller's open searcher, if it has one (else one is opened).
+    """
+    if result.suggestion is not None or not any(_words_to_check(request.q, katakana=result.total == 0)):
+        return result  # nothing to check: no need to open a searcher
+    if searcher is None:
+        with engine.searcher() as own:
+            corrected = did_you_mean(own, request.q, result.total)
+    else:
+        corrected = did_you_mean(searcher, request.q, result.total)
+    if corrected is None or corrected == request.q:
+        return result
+    if _everywhere(result) == 0 and _WORD.fullmatch(corrected):
+        # one vocabulary word: it is in some passage, so it finds something; no need to
+        # pay for a second search
+        result.suggestion = corrected
+        return result
+    try:
+        found = engine.search(replace(request, q=corrected, page=1, per_page=1))
+    except QueryError:
+        return result
+    # a correction that finds nothing is no help; one that finds fewer changed the meaning
+    if _everywhere(found) > 0 and _everywhere(found) >= _everywhere(result):
+        result.suggestion = corrected
+    return result
+
+
+def _everywhere(result: SearchResult) -> int:
+    """Matching passages in any language (the facets ignore the language filter)."""
+    return (result.facets or {}).get("all", result.total)
+
+
+# --- completions ----------------------------------------------------------------------
+
+
+def complete(searcher, text: str, limit: int = 8) -> list[str]:
+    """Queries completing the last word of ``text``, most frequent first."""
+    limit = max(1, min(limit, MAX_COMPLETIONS))
+    if not text or text[-1].isspace():
+        return []
+    cut = max(text.rfind(" "), text.rfind("\u3000"), text.rfind("\t")) + 1
+    head, last = text[:cut], text[cut:]
+    if last.endswith(("*", "＊", '"', ")")):
+        return []
+    field = vocabulary_field(searcher)
+    reader = searcher.reader()
+    for start in _tail_starts(last):
+        words = _words_with_prefix(reader, field, last[start:], limit)
+        if words:
+            typed = last[start:]
+            return [head + last[:start] + _match_case(typed, display_form(searcher, field, w)) for w in words]
+    return []
+
+
+def _tail_starts(word: str) -> list[int]:
+    """Where the part being typed may begin: the word's start, then each token start.
+
+    >>> _tail_starts("中国の鉄")
+    [0, 2, 3]
+    """
+    starts = sorted({t.start for t in analysis.analyze(word) if t.start > 0})
+    return [0] + starts[-MAX_TAIL_STARTS:]
+
+
+def _lookup_forms(prefix: str) -> list[str]:
+    """The prefix as the vocabulary may hold it: folded, hiragana as katakana, without
+    a trailing long-vowel mark (the index stems サーバー to サーバ)."""
+    folded = fold(prefix).strip()
+    forms = [folded, _hiragana_to_katakana(folded), folded.rstrip("ー")]
+    return [f for i, f in enumerate(forms) if f and f not in forms[:i]]
+
+
+def _hiragana_to_katakana(text: str) -> str:
+    return "".join(chr(ord(c) + 0x60) if "\u3041" <= c <= "\u3096" else c for c in text)
+
+
+def _words_with_prefix(reader, field: str, prefix: str, limit: int) -> list[str]:
+    scored: dict[str, int] = {}
+    for form in _lookup_forms(prefix):
+        for n, term in enumerate(reader.expand_prefix(field, form)):
+            if n >= MAX_SCAN:
+                break
+            word = _text(term)
+            if word not in scored and is_word(word):
+                scored[word] = reader.doc_frequency(field, word)
+    ranked = sorted(scored.items(), key=lambda item: (-item[1], len(item[0]), item[0]))
+    return [word for word, docs in ranked[:limit] if docs > 0]
+
+
+def is_word(term: str) -> bool:
+    """Worth offering: not a lone letter or kana (a lone kanji is a word), a number or an
+    English stop word."""
+    if term.isdigit() or term in analysis.ENGLISH_STOP_WORDS:
+        return False
+    if len(term) == 1 and not ("\u3400" <= term <= "\u9fff" or "\uf900" <= term <= "\ufaff"):
+        return False
+    return any(c.isalpha() for c in term)
+
+
+def display_form(searcher, field: str, term: str, samples: int = 5) -> str:
+    """The word as the corpus writes it, read from the stored text at its first
+    occurrences; a Latin word keeps a capital only where every sample has one."""
+    if field == FALLBACK_FIELD:
+        return term
+    written: list[str] = []
+    try:
+        matcher = searcher.postings(field, term)
+        while matcher.is_active() and len(written) < samples:
+            stored = searcher.stored_fields(matcher.id()).get(STORED_TEXT) or ""
+            for _, start, end in list(matcher.value_as("characters"))[:samples]:
+                written.append(unicodedata.normalize("NFKC", stored[start:end]))
+            matcher.next()
+    except Exception:  # no offsets stored, or the term vanished: show it as indexed
+        return term
+    written = [w for w in written if fold(w) == term or fold(w).rstrip("ー") == term.rstrip("ー")]
+    if not written:
+        return term
+    if term.isascii():
+        capitalized = all(w[:1].isupper() for w in written)
+        return term[:1].upper() + term[1:] if capitalized else term
+    return written[0]

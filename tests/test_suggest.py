@@ -1,0 +1,147 @@
+"""Did-you-mean and prefix completions, from the index's unstemmed vocabulary."""
+
+from __future__ import annotations
+
+
+import pytest
+
+from casearch.index import reindex
+from casearch.search import Engine, validate_request
+from casearch.suggest import complete, did_you_mean, edit_distance, vocabulary_field, with_suggestion
+
+from conftest import write
+
+
+def suggestion_for(engine: Engine, q: str, **params: str) -> str | None:
+    request = validate_request({"q": q, **params})
+    return with_suggestion(engine, request, engine.search(request)).suggestion
+
+
+@pytest.mark.parametrize(
+    ("a", "b", "distance"),
+    [("pipeline", "pipeline", 0), ("pipline", "pipeline", 1), ("teh", "the", 1), ("kazakstan", "kazakhstan", 1),
+     ("natral", "natural", 1), ("abc", "xyz", 3), ("パイプレイン", "パイプライン", 1), ("", "ab", 2)],
+)
+def test_edit_distance(a: str, b: str, distance: int) -> None:
+    assert edit_distance(a, b, 5) == distance
+    assert edit_distance(a, b, 0) == min(distance, 1)  # capped at limit + 1
+
+
+def test_the_vocabulary_is_the_unstemmed_field(engine: Engine) -> None:
+    with engine.searcher() as searcher:
+        field = vocabulary_field(searcher)
+        assert field == "body_surface"
+        words = {t.decode() if isinstance(t, bytes) else t for t in searcher.reader().expand_prefix(field, "pipel")}
+    assert "pipeline" in words and "pipelin" not in words  # surface forms, not Porter stems
+
+
+@pytest.mark.parametrize(
+    ("query", "expected"),
+    [
+        ("pipline", "pipeline"),  # lowercase stays lowercase
+        ("PIPLINE", "PIPELINE"),  # the user's capitals are kept
+        ("Kazakstan", "Kazakhstan"),
+        ("kazakstan", "Kazakhstan"),  # a name keeps the capital the corpus always gives it
+        ("natral gas", "natural gas"),  # only the misspelt word changes
+        ("pipline OR railway", "pipeline OR railway"),  # operators are left alone
+        ("パイプレイン", "パイプライン"),  # katakana, when nothing matched
+        ("ｐｉｐｌｉｎｅ", "pipeline"),  # full-width letters are read as ASCII
+    ],
+)
+def test_misspelt_words_get_a_suggestion_that_finds_passages(engine: Engine, query: str, expected: str) -> None:
+    assert suggestion_for(engine, query) == expected
+    assert engine.search(validate_request({"q": expected})).total > 0
+
+
+@pytest.mark.parametrize(
+    "query",
+    ["pipeline", "鉄道", "パイプライン", "天然ガス", "Kazakhstan railway", "-pipline Kazakhstan", "pip*",
+     "title:pipline", "zzzzqqqq", "の"],
+)
+def test_no_suggestion_when_nothing_better_exists(engine: Engine, query: str) -> None:
+    # right words; an excluded word; a prefix; a correction that would still find nothing
+    # (no title holds "pipeline"); nothing near; particles only
+    assert suggestion_for(engine, query) is None
+
+
+def test_suggestion_ignores_the_language_filter_when_counting(engine: Engine) -> None:
+    # nothing English is in the Japanese filter, but the corrected query finds passages:
+    # the page then offers the language that has them
+    assert suggestion_for(engine, "pipline", lang="ja") == "pipeline"
+
+
+@pytest.fixture(scope="module")
+def typo_engine(tmp_path_factory: pytest.TempPathFactory) -> Engine:
+    """One note with the typo "pipline", twelve with "pipeline", one with "pipette"."""
+    root = tmp_path_factory.mktemp("typos")
+    write(root / "c/typo.md", "---\ntitle: Memo\nlang: en\n---\nThe pipline was inspected.\n")
+    for n in range(12):
+        write(root / f"c/good{n}.md", f"---\ntitle: Report {n}\nlang: en\n---\nThe pipeline number {n} runs east.\n")
+    write(root / "c/lab.md", "---\ntitle: Lab\nlang: en\n---\nA pipette and a burette.\n")
+    write(root / "c/ja.md", "---\ntitle: サーバーの話\nlang: ja\n---\nサーバーとサーバーの管理。パイプラインの保守。\n")
+    reindex(root / "c", root / "ix")
+    return Engine(root / "ix")
+
+
+def test_a_rare_word_next_to_a_much_commoner_one_is_questioned(typo_engine: Engine) -> None:
+    request = validate_request({"q": "pipline"})
+    result = typo_engine.search(request)
+    assert result.total == 1  # the typo itself is in the corpus
+    assert with_suggestion(typo_engine, request, result).suggestion == "pipeline"
+
+
+def test_a_rare_word_without_a_commoner_neighbour_is_left_alone(typo_engine: Engine) -> None:
+    assert suggestion_for(typo_engine, "pipette") is None
+    assert suggestion_for(typo_engine, "burette") is None
+
+
+def test_did_you_mean_leaves_known_words(typo_engine: Engine) -> None:
+    with typo_engine.searcher() as searcher:
+        assert did_you_mean(searcher, "pipeline east", total=12) is None
+        assert did_you_mean(searcher, "Report", total=12) is None  # a title word, not in bodies
+
+
+# --- completions -------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("typed", "expected"),
+    [
+        ("パイ", "パイプライン"),  # katakana
+        ("ぱいぷ", "パイプライン"),  # hiragana typed before conversion finds katakana words
+        ("中国の鉄", "中国の鉄道"),  # the word being typed starts after the particle
+        ("天然 パイプ", "天然 パイプライン"),  # earlier words are kept
+        ("Kaz", "Kazakhstan"),  # English, in the corpus's spelling
+        ("pipel", "pipeline"),
+        ("ｶｻﾞﾌ", "カザフスタン"),  # half-width katakana
+    ],
+)
+def test_completions(engine: Engine, typed: str, expected: str) -> None:
+    with engine.searcher() as searcher:
+        assert expected in complete(searcher, typed)
+
+
+def test_completions_are_bounded_and_ranked_by_frequency(typo_engine: Engine) -> None:
+    with typo_engine.searcher() as searcher:
+        completions = complete(searcher, "pip", limit=2)
+        assert completions[0] == "pipeline"  # 12 passages before pipline and pipette (1 each)
+        assert len(completions) == 2
+        assert len(complete(searcher, "p", limit=500)) <= 20
+
+
+def test_completion_shows_the_written_form_not_the_folded_one(typo_engine: Engine) -> None:
+    with typo_engine.searcher() as searcher:
+        assert "サーバー" in complete(searcher, "サー")  # indexed as サーバ (long vowel folded)
+
+
+@pytest.mark.parametrize("typed", ["鉄道 ", "pipe*", "zzzzqqq", "(", '"パイ"'])
+def test_nothing_to_complete(engine: Engine, typed: str) -> None:
+    # a finished word (trailing space), a prefix query, an unknown beginning, syntax
+    with engine.searcher() as searcher:
+        assert complete(searcher, typed) == []
+
+
+def test_lone_particles_are_not_offered(engine: Engine) -> None:
+    with engine.searcher() as searcher:
+        assert "の" not in complete(searcher, "の", limit=20)
+        assert "the" not in complete(searcher, "th", limit=20)
