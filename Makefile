@@ -14,7 +14,7 @@ $(BIN)/python:
 
 # Reinstall only when the project definition changes.
 $(VENV)/.installed: pyproject.toml | $(BIN)/python
-	$(BIN)/python -m pip install --quiet -e '.[test]'
+	$(BIN)/python -m pip install --quiet -e '.[test,crosslingual]'
 	touch $@
 
 serve: $(VENV)/.installed

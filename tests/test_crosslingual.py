@@ -154,3 +154,53 @@ def test_bridge_follows_documents_and_glossary_through_reindex(tmp_path: Path, m
     engine = Engine(ix)
     assert "b" not in via(engine, "zorblax method")
     assert via(engine, "guidestone")["a"] == [{"term": "guidestone", "via": "glossary"}]
+
+
+def test_bracket_pairs_keep_a_no_phrase_whole() -> None:
+    assert [(p.ja, p.en) for p in bracket_pairs("- 永遠の友好(everlasting friendship)")] == [
+        ("永遠の友好", "everlasting friendship")]
+
+
+def test_glossary_command_lists_pairs_with_sources(index_dir: Path) -> None:
+    import json
+
+    from click.testing import CliRunner
+
+    from casearch.cli import main
+
+    runner = CliRunner()
+    listed = runner.invoke(main, ["glossary", "トカエフ", "--index", str(index_dir)])
+    assert listed.exit_code == 0 and "トカエフ\tTokayev\tglossary" in listed.stdout
+    corpus = json.loads(runner.invoke(main, ["glossary", "--source", "corpus", "--json", "--index", str(index_dir)]).stdout)
+    assert {"ja": "相互支援", "en": "mutual assistance", "source": "corpus"} in corpus["pairs"]
+    assert all(p["source"] == "corpus" for p in corpus["pairs"])
+
+
+def test_no_cross_flag_and_parameter(index_dir: Path, client) -> None:
+    import json
+
+    from click.testing import CliRunner
+
+    from casearch.cli import main
+
+    crossed = json.loads(CliRunner().invoke(main, ["search", "Tokayev", "--lang", "ja", "--json", "--index", str(index_dir)]).stdout)
+    plain = json.loads(CliRunner().invoke(main, ["search", "Tokayev", "--lang", "ja", "--no-cross", "--json",
+                                                 "--index", str(index_dir)]).stdout)
+    assert crossed["total"] >= 1 and plain["total"] == 0
+    assert client.get("/api/search?q=Tokayev&lang=ja&cross=0").get_json()["total"] == 0
+    assert client.get("/api/search?q=Tokayev&lang=ja&cross=2").status_code == 400
+
+
+def test_page_explains_matches_and_links_counterparts(client) -> None:
+    page = client.get("/search?q=Tokayev&lang=ja&ui=en").get_data(as_text=True)
+    assert "Matched" in page and "glossary" in page
+    assert 'class="counterpart" href="/doc/summit-2025/en?q=Tokayev&amp;ui=en#s2"' in page
+    assert 'href="/search?q=Tokayev&amp;lang=ja&amp;ui=en&amp;cross=0"' in page
+
+
+def test_document_side_by_side_with_its_translation(client) -> None:
+    page = client.get("/doc/summit-2025/ja?parallel=1&q=天然ガス&ui=en").get_data(as_text=True)
+    assert page.count('class="parallel-row"') == 8
+    assert "<mark>天然ガス</mark>" in page and "Six countries linked by energy and infrastructure" in page
+    single = client.get("/doc/summit-2025/ja?ui=en").get_data(as_text=True)
+    assert "parallel-row" not in single and "parallel=1" in single

@@ -37,9 +37,10 @@ from .textnorm import is_katakana
 GLOSSARY_FILE = "_glossary.tsv"
 SOURCES = ("gloss", "corpus", "dictionary", "glossary")
 
-# Japanese run (kanji, katakana, 々, ・) directly before a bracket holding English.
+# Japanese run (kanji, katakana, 々, ・; one の inside: 永遠の友好) before a bracket holding English.
 _BRACKETED = re.compile(
-    r"([\u4e00-\u9fff\u3400-\u4dbf々\u30a1-\u30fa\u30fc・]{2,})[」』]?[(（]"
+    r"((?:[\u4e00-\u9fff\u3400-\u4dbf々\u30a1-\u30fa\u30fc・]+の)?[\u4e00-\u9fff\u3400-\u4dbf々\u30a1-\u30fa\u30fc・]{2,})"
+    r"[」』]?[(（]"
     r"([A-Za-z][A-Za-z .'\-]*[A-Za-z.])(?:[、,，]\s*([A-Za-z][A-Za-z.\-]*))?[)）]"
 )
 _CONTENT_POS = frozenset({"名詞", "動詞", "形容詞", "形状詞"})

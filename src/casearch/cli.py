@@ -120,10 +120,11 @@ def _phase_hook():
 @click.option("--limit", type=click.IntRange(1, 50), default=10, show_default=True, help="Hits to show.")
 @click.option("--page", type=click.IntRange(1, 1000), default=1, show_default=True)
 @click.option("--sort", type=click.Choice(["relevance", "date"]), default="relevance", show_default=True)
+@click.option("--no-cross", is_flag=True, help="Search only the words as typed, not their translations.")
 @click.option("--json", "as_json", is_flag=True, help="Print the JSON document of /api/search.")
 @color_option
 @index_option
-def search(query: tuple[str, ...], lang: str, limit: int, page: int, sort: str, as_json: bool,
+def search(query: tuple[str, ...], lang: str, limit: int, page: int, sort: str, no_cross: bool, as_json: bool,
            color: bool | None, index_dir: Path | None) -> None:
     """Search the index; QUERY words are joined by spaces.
 
@@ -136,7 +137,8 @@ def search(query: tuple[str, ...], lang: str, limit: int, page: int, sort: str, 
     from .suggest import with_suggestion
 
     engine = Engine(index_dir or config.index_dir())
-    params = {"q": " ".join(query), "lang": lang, "page": str(page), "per_page": str(limit), "sort": sort}
+    params = {"q": " ".join(query), "lang": lang, "page": str(page), "per_page": str(limit), "sort": sort,
+              "cross": "0" if no_cross else "1"}
     try:
         search_request = validate_request(params)
         result = with_suggestion(engine, search_request, engine.search(search_request))
@@ -150,6 +152,40 @@ def search(query: tuple[str, ...], lang: str, limit: int, page: int, sort: str, 
     use_color = _use_color(color, sys.stdout)
     for line in result_lines(result, use_color):
         click.echo(line, color=use_color)
+
+
+@main.command()
+@click.argument("term", required=False)
+@click.option("--source", type=click.Choice(["gloss", "dictionary", "corpus", "glossary"]), default=None,
+              help="Only pairs from this source.")
+@click.option("--json", "as_json", is_flag=True, help="Print the pairs as JSON.")
+@index_option
+def glossary(term: str | None, source: str | None, as_json: bool, index_dir: Path | None) -> None:
+    """List the cross-lingual bridge: Japanese and English term pairs and their source.
+
+    With TERM, only pairs whose Japanese or English side contains it. Sources: gloss
+    (UniDic loanword glosses), dictionary (JMdict), corpus (terms glossed in brackets in
+    the documents), glossary (corpus/_glossary.tsv).
+
+    Example: casearch glossary パイプライン
+    """
+    from .search import Engine
+
+    engine = Engine(index_dir or config.index_dir())
+    try:
+        with engine.searcher() as searcher:
+            bridge = engine.bridge(searcher)
+    except (IndexMissing, IndexUnusable) as exc:
+        raise _fail(exc, 1) from None
+    pairs = bridge.matching(term) if term else bridge.pairs
+    pairs = sorted((p for p in pairs if source in (None, p.source)), key=lambda p: (p.ja, p.en.lower(), p.source))
+    if as_json:
+        rows = [{"ja": p.ja, "en": p.en, "source": p.source} for p in pairs]
+        click.echo(json.dumps({"pairs": rows}, ensure_ascii=False, indent=2))
+        return
+    for pair in pairs:
+        click.echo(f"{pair.ja}\t{pair.en}\t{pair.source}")
+    click.echo(f"{len(pairs)} pairs", err=True)
 
 
 @main.command()

@@ -48,6 +48,12 @@ MESSAGES: dict[str, dict[str, str]] = {
         "syntax_field": "title:, section: and body: search one part; pipe* matches a prefix.",
         "footer_api": "JSON API (OpenAPI)", "footer_opensearch": "OpenSearch",
         "doc_language": "Document language",
+        "matched": "Matched", "via_surface": "as written", "via_base": "other form", "via_reading": "reading",
+        "via_gloss": "loanword gloss", "via_dictionary": "dictionary", "via_corpus": "defined in the corpus",
+        "via_glossary": "glossary", "via_translation": "translation",
+        "counterpart": "In the other language", "cross_label": "Other language",
+        "cross_on": "Included", "cross_off": "Off", "parallel": "Side by side with the translation",
+        "single": "This language only",
     },
     "ja": {
         "tagline": "日本語と英語の文書検索",
@@ -88,6 +94,12 @@ MESSAGES: dict[str, dict[str, str]] = {
         "syntax_field": "title:、section:、body: で探す部分を指定、パイプ* で前方一致。",
         "footer_api": "JSON API (OpenAPI)", "footer_opensearch": "OpenSearch",
         "doc_language": "文書の言語",
+        "matched": "一致", "via_surface": "表記", "via_base": "活用・異表記", "via_reading": "読み",
+        "via_gloss": "外来語の原語", "via_dictionary": "辞書", "via_corpus": "文書中の対訳",
+        "via_glossary": "用語集", "via_translation": "翻訳",
+        "counterpart": "もう一方の言語", "cross_label": "他言語",
+        "cross_on": "含める", "cross_off": "含めない", "parallel": "翻訳と並べて表示",
+        "single": "この言語のみ",
     },
 }
 

@@ -143,7 +143,7 @@ def normalized_params(search_request: SearchRequest) -> dict[str, str]:
     for spec in fields(SearchRequest):
         value = getattr(search_request, spec.name)
         if spec.name == "q" or value != spec.default:
-            params[spec.name] = str(value)
+            params[spec.name] = ("1" if value else "0") if isinstance(value, bool) else str(value)
     return params
 
 
@@ -246,6 +246,12 @@ def _search_error_page(exc: QueryError) -> Response:
     return Response(page, status=400)
 
 
+def _with_query(url: str, q: str, ui: str) -> str:
+    """``/doc/<id>#sN`` -> ``/doc/<id>?q=…&ui=…#sN`` (the terms highlighted there)."""
+    path, _, anchor = url.partition("#")
+    return f"{path}?{urlencode({'q': q, 'ui': ui})}" + (f"#{anchor}" if anchor else "")
+
+
 def _results_page(search_request: SearchRequest, result: SearchResult) -> str:
     ui = ui_lang()
     params = normalized_params(search_request)
@@ -258,6 +264,7 @@ def _results_page(search_request: SearchRequest, result: SearchResult) -> str:
         **_context(
             q=search_request.q, lang=search_request.lang, sort=search_request.sort, result=result,
             groups=group_hits(result, ui), pages=_pages(result), search_url=search_url,
+            cross=search_request.cross, counterpart_href=lambda url: _with_query(url, search_request.q, ui),
             ui_switch_href=search_url(ui="en" if ui == "ja" else "ja"),
             suggestion_href=search_url(q=result.suggestion, page=None) if result.suggestion else None,
         ),
@@ -265,6 +272,16 @@ def _results_page(search_request: SearchRequest, result: SearchResult) -> str:
 
 
 # --- routes ----------------------------------------------------------------------------
+
+
+def _section_pairs(view, other) -> list[tuple[Any, Any]]:
+    """Sections of a document and its translation side by side, matched by number."""
+    if other is None:
+        return []
+    theirs = {section.number: section for section in other.sections}
+    numbers = sorted({s.number for s in view.sections} | set(theirs))
+    mine = {section.number: section for section in view.sections}
+    return [(mine.get(n), theirs.get(n)) for n in numbers]
 
 
 def _register_pages(app: Flask) -> None:
@@ -293,7 +310,11 @@ def _register_pages(app: Flask) -> None:
         if view is None:
             return error_response(404, "not_found", f"No document with id {doc_id!r}")
         links = [(other, doc_url(other)) for other in view.translations]
-        return render_template("doc.html", **_context(doc=view, q=q or "", translations=links))
+        parallel = None
+        if request.args.get("parallel") == "1":
+            parallel = next((other for other in map(lambda t: engine().document(t, q), view.translations) if other), None)
+        return render_template("doc.html", **_context(doc=view, q=q or "", translations=links, parallel=parallel,
+                                                      pairs=_section_pairs(view, parallel)))
 
     @app.get("/opensearch.xml")
     def opensearch() -> Response:
