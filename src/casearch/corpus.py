@@ -7,14 +7,25 @@
 Knows nothing of Whoosh or of the analyzer: the index module decides what to do with the
 passages, and a file that cannot be read becomes a ``CorpusError`` whose message is the
 reason shown to the user next to its path.
+
+Faults are expected, never fatal: a file or folder that cannot be had (bad UTF-8 or a
+UTF-16 file, broken front matter, empty, over the size limit, a FIFO or device, a broken
+link, a symlink loop, unreadable, vanished since the folder was listed, a name that is
+not UTF-8 or holds a control character) becomes a ``Skipped`` entry with its path and
+reason, and the rest is read. Folder links are followed once per real folder: a link
+back into the corpus (a loop, or a second way to the same files) is reported instead of
+walked. Control characters are dropped from the text, and titles and headings, which are
+stored again on every passage, are bounded (``MAX_TITLE_CHARS``).
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import errno
 import hashlib
 import os
 import re
+import stat
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -23,10 +34,20 @@ from .errors import CorpusError, CorpusMissing
 DOCUMENT_SUFFIXES = (".md", ".txt")
 RESERVED_FILES = ("_glossary.tsv", "_userdict.csv")
 MAX_PASSAGE_CHARS = 2000
+# Titles and headings are stored (and analyzed) again on every passage, front-matter values
+# are stored on every passage: a bound keeps one odd file (a 20 MB text on one line) from
+# costing gigabytes. Text cut from a title or heading stays searchable in the body.
+MAX_TITLE_CHARS = 300
+MAX_META_CHARS = 2000
 LANGS = ("ja", "en")
 
 _JAPANESE_CHAR = re.compile(r"[\u3040-\u30ff\u31f0-\u31ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uff66-\uff9f]")
 _SENTENCE_END = re.compile(r"(?<=[。！？!?])|(?<=\.)(?=\s)")
+# Control characters are not text: NUL, escape sequences (which would reach a terminal
+# through `casearch search`), the C1 range and stray byte order marks (files pasted
+# together) are dropped; form and vertical feeds end lines.
+_CONTROL = re.compile(r"[\x00-\x08\x0e-\x1f\x7f-\x9f\ufeff]")
+_CONTROL_IN_NAME = re.compile(r"[\x00-\x1f\x7f-\x9f]")  # line breaks and tabs too
 
 
 @dataclass(frozen=True)
@@ -74,18 +95,28 @@ class Skipped:
 
 
 def discover(corpus_dir: Path) -> tuple[list[CorpusFile], list[Skipped]]:
-    """List document files sorted by id; same-id files are both skipped as a conflict."""
+    """List document files sorted by id; same-id files are both skipped as a conflict.
+
+    Files and folders that cannot be listed or named are skipped with the reason.
+    """
     if not corpus_dir.is_dir():
         raise CorpusMissing(f"Corpus folder not found: {corpus_dir}")
+    paths, skipped = _walk(corpus_dir)
     by_id: dict[str, list[CorpusFile]] = {}
-    for path in _walk(corpus_dir):
+    for path in paths:
         rel = path.relative_to(corpus_dir).as_posix()
         if rel in RESERVED_FILES or path.suffix not in DOCUMENT_SUFFIXES:
+            continue
+        if not _is_utf8(rel):
+            skipped.append(Skipped(printable(rel), "file name is not valid UTF-8; rename the file"))
+            continue
+        if _CONTROL_IN_NAME.search(rel):
+            # an id with a line break could not be linked to (/doc/<id>) nor listed one per line
+            skipped.append(Skipped(printable(rel), "file name contains a control character; rename the file"))
             continue
         doc_id = rel[: -len(path.suffix)]
         by_id.setdefault(doc_id, []).append(CorpusFile(doc_id, path, rel))
     files: list[CorpusFile] = []
-    skipped: list[Skipped] = []
     for doc_id in sorted(by_id):
         group = by_id[doc_id]
         if len(group) == 1:
@@ -93,16 +124,107 @@ def discover(corpus_dir: Path) -> tuple[list[CorpusFile], list[Skipped]]:
             continue
         names = ", ".join(sorted(f.rel for f in group))
         skipped += [Skipped(f.rel, f"conflict: same document id {doc_id!r} as {names}") for f in group]
-    return files, skipped
+    return files, sorted(skipped, key=lambda s: s.path)
 
 
-def _walk(root: Path) -> list[Path]:
-    """Files below root, skipping dot-files and dot-folders; folder links are not followed."""
+def printable(rel: str) -> str:
+    """A path as the user can read it on one line: bytes that are not UTF-8 and control
+    characters shown as escapes.
+
+    >>> printable("a\\nb.md")
+    'a\\\\nb.md'
+    """
+    text = os.fsencode(rel).decode("utf-8", "backslashreplace")
+    return _CONTROL_IN_NAME.sub(lambda m: repr(m.group())[1:-1], text)
+
+
+def _is_utf8(name: str) -> bool:
+    try:
+        name.encode("utf-8")
+    except UnicodeEncodeError:  # surrogate escapes: the name's bytes are not UTF-8
+        return False
+    return True
+
+
+def _walk(root: Path) -> tuple[list[Path], list[Skipped]]:
+    """Files below root (dot-files and dot-folders left out), and the folders skipped.
+
+    Iterative, so depth is bounded by the file system, not by Python's stack. A link to a
+    folder is followed when it leads outside the real folders already walked or queued;
+    otherwise (a loop back to an ancestor, or a folder reachable another way) it is
+    reported, so every real folder is read at most once and the walk always ends.
+    """
     found: list[Path] = []
-    for dirpath, dirnames, filenames in os.walk(root, followlinks=False):
-        dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
-        found += [Path(dirpath, f) for f in sorted(filenames) if not f.startswith(".")]
-    return found
+    skipped: list[Skipped] = []
+    real_root = os.path.realpath(root)
+    claimed: dict[str, str] = {real_root: "."}  # real folder -> the corpus path that walks it
+    pending: list[tuple[Path, str]] = [(root, real_root)]
+    while pending:
+        folder, real_folder = pending.pop()
+        rel_folder = _rel(root, folder)
+        try:
+            with os.scandir(folder) as listing:
+                entries = sorted(listing, key=lambda entry: entry.name)
+        except OSError as exc:
+            if folder == root:
+                raise CorpusMissing(f"Corpus folder cannot be read: {root}: {exc.strerror or exc}") from exc
+            skipped.append(Skipped(printable(rel_folder) + "/", f"cannot read folder: {_os_reason(exc)}"))
+            continue
+        links: list[tuple[os.DirEntry, str]] = []
+        for entry in entries:
+            if entry.name.startswith("."):
+                continue
+            if not _is_folder(entry):
+                found.append(Path(entry.path))
+            elif entry.is_symlink():
+                links.append((entry, os.path.realpath(entry.path)))
+            else:
+                real = os.path.join(real_folder, entry.name)
+                claimed.setdefault(real, _rel(root, Path(entry.path)))
+                pending.append((Path(entry.path), real))
+        for entry, real in links:
+            reason = _link_problem(real, real_folder, real_root, claimed)
+            if reason:
+                skipped.append(Skipped(printable(_rel(root, Path(entry.path))) + "/", reason))
+                continue
+            claimed[real] = _rel(root, Path(entry.path))
+            pending.append((Path(entry.path), real))
+    return found, skipped
+
+
+def _rel(root: Path, path: Path) -> str:
+    return path.relative_to(root).as_posix()
+
+
+def _is_folder(entry: os.DirEntry) -> bool:
+    try:
+        return entry.is_dir()  # follows links; a broken or looping link is not a folder
+    except OSError:
+        return False
+
+
+def _link_problem(real: str, real_parent: str, real_root: str, claimed: dict[str, str]) -> str | None:
+    """Why a link to the folder ``real`` is not followed, or None to follow it."""
+    if _is_within(real_parent, real):
+        return f"symlink loop: the link points to {_shown(real, real_root)}, a folder that contains it"
+    if _is_within(real, real_root) or real in claimed:
+        where = claimed.get(real) or _shown(real, real_root)
+        return f"symlink to a folder already indexed as {where}/ (not indexed twice)"
+    if any(_is_within(real, other) or _is_within(other, real) for other in claimed):
+        return f"symlink to a folder that overlaps one already indexed ({_shown(real, real_root)})"
+    return None
+
+
+def _is_within(path: str, folder: str) -> bool:
+    return path == folder or path.startswith(folder.rstrip(os.sep) + os.sep)
+
+
+def _shown(real: str, real_root: str) -> str:
+    if real == real_root:
+        return "the corpus folder"
+    if _is_within(real, real_root):
+        return printable(os.path.relpath(real, real_root))
+    return printable(real)
 
 
 def digest_of(raw: bytes) -> str:
@@ -110,25 +232,95 @@ def digest_of(raw: bytes) -> str:
 
 
 def read_bytes(file: CorpusFile, max_bytes: int) -> bytes:
-    """The file's bytes, or a CorpusError saying why they cannot be had."""
+    """The file's bytes, or a CorpusError saying why they cannot be had.
+
+    Never blocks or reads without bound: only regular files are read (a FIFO would wait
+    for a writer, a device may never end), and at most ``max_bytes + 1`` bytes are read
+    even if the file grows after its size was checked.
+    """
     try:
-        size = file.path.stat().st_size
-        if size > max_bytes:
-            raise CorpusError(f"file too large ({size} bytes; the limit is {max_bytes})")
-        return file.path.read_bytes()
-    except CorpusError:
-        raise
+        fd = os.open(file.path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
     except OSError as exc:
-        raise CorpusError(f"cannot read file: {exc.strerror or exc}") from exc
+        raise CorpusError(_open_reason(file.path, exc)) from exc
+    try:
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode):
+            raise CorpusError(f"not a regular file ({_file_kind(info.st_mode)})")
+        if info.st_size > max_bytes:
+            raise CorpusError(_too_large(info.st_size, max_bytes))
+        chunks: list[bytes] = []
+        size = 0
+        while size <= max_bytes:
+            chunk = os.read(fd, min(1 << 20, max_bytes + 1 - size))
+            if not chunk:
+                break
+            chunks.append(chunk)
+            size += len(chunk)
+        if size > max_bytes:
+            raise CorpusError(_too_large(size, max_bytes, growing=True))
+        return b"".join(chunks)
+    except OSError as exc:
+        raise CorpusError(f"cannot read file: {_os_reason(exc)}") from exc
+    finally:
+        os.close(fd)
+
+
+def read_reserved(corpus_dir: Path, name: str, max_bytes: int) -> bytes | None:
+    """A reserved file's bytes (``_glossary.tsv``, ``_userdict.csv``), None when there is
+    none; like ``read_bytes``, a folder, FIFO or oversized file is a CorpusError, never a
+    hang or an unbounded read."""
+    path = corpus_dir / name
+    if not os.path.lexists(path):
+        return None
+    return read_bytes(CorpusFile(name, path, name), max_bytes)
+
+
+def _too_large(size: int, max_bytes: int, growing: bool = False) -> str:
+    grew = ", and growing" if growing else ""
+    return (
+        f"file too large ({size} bytes{grew}; the limit is {max_bytes}, "
+        "set by CASEARCH_MAX_FILE_BYTES)"
+    )
+
+
+def _open_reason(path: Path, exc: OSError) -> str:
+    if exc.errno == errno.ELOOP:
+        return "symlink loop (too many levels of symbolic links)"
+    if exc.errno == errno.ENOENT:
+        if os.path.islink(path):
+            return f"broken symlink (its target {os.readlink(path)!r} does not exist)"
+        return "file vanished while the reindex ran (it will count as removed next time)"
+    if exc.errno in (errno.EACCES, errno.EPERM):
+        return f"cannot read file: permission denied ({_os_reason(exc)})"
+    return f"cannot read file: {_os_reason(exc)}"
+
+
+def _os_reason(exc: OSError) -> str:
+    return exc.strerror or str(exc)
+
+
+def _file_kind(mode: int) -> str:
+    kinds = [(stat.S_ISDIR, "a folder"), (stat.S_ISFIFO, "a named pipe"), (stat.S_ISSOCK, "a socket"),
+             (stat.S_ISCHR, "a character device"), (stat.S_ISBLK, "a block device")]
+    return next((name for test, name in kinds if test(mode)), "a special file")
 
 
 def decode_text(raw: bytes) -> str:
-    """UTF-8 text with any BOM removed and line ends made LF."""
+    """UTF-8 text with any BOM removed, line ends made LF and control characters dropped.
+
+    >>> decode_text(b"\\xef\\xbb\\xbfa\\r\\nb\\x00\\x1b[1mc\\x0cd")
+    'a\\nb[1mc\\nd'
+    """
+    if raw.startswith((b"\xff\xfe", b"\xfe\xff")):
+        mark = raw[:2].hex(" ").upper()
+        raise CorpusError(f"not valid UTF-8: UTF-16 or UTF-32 text (byte order mark {mark}); save the file as UTF-8")
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
-        raise CorpusError(f"not valid UTF-8 (byte {exc.start})") from exc
-    return text.replace("\r\n", "\n").replace("\r", "\n")
+        line = raw.count(b"\n", 0, exc.start) + 1
+        raise CorpusError(f"not valid UTF-8 (byte {exc.start}, line {line}: {exc.reason})") from exc
+    text = text.replace("\r\n", "\n").replace("\r", "\n").replace("\f", "\n").replace("\v", "\n")
+    return _CONTROL.sub("", text)
 
 
 def read_document(file: CorpusFile, raw: bytes) -> Document:
@@ -153,8 +345,9 @@ def detect_lang(text: str) -> str:
 def _text_document(file: CorpusFile, text: str, digest: str) -> Document:
     lines = text.split("\n")
     first = next(i for i, line in enumerate(lines) if line.strip())
-    title = lines[first].strip()
-    body = _strip_blank_lines("\n".join(lines[first + 1 :]))
+    title = shorten(lines[first].strip())
+    kept = lines[first + 1 :] if title == lines[first].strip() else lines[first:]
+    body = _strip_blank_lines("\n".join(kept))
     lang = detect_lang(body or title)
     return Document(file.doc_id, file.rel, lang, title, (Section(1, None, body),), digest)
 
@@ -162,8 +355,9 @@ def _text_document(file: CorpusFile, text: str, digest: str) -> Document:
 def _markdown_document(file: CorpusFile, text: str, digest: str) -> Document:
     meta, body = split_front_matter(text)
     sections, h1 = _markdown_sections(body)
-    title = meta.get("title") or h1 or Path(file.rel).stem
-    lang = meta.get("lang") or detect_lang("\n".join(s.text for s in sections) or title)
+    title = next((t.strip() for t in (meta.get("title"), h1) if t and t.strip()), Path(file.rel).stem)
+    title = shorten(title)
+    lang = meta.get("lang", "").strip().lower() or detect_lang("\n".join(s.text for s in sections) or title)
     if lang not in LANGS:
         raise CorpusError(f"front matter: lang must be 'ja' or 'en', not {lang!r}")
     date = meta.get("date")
@@ -171,7 +365,7 @@ def _markdown_document(file: CorpusFile, text: str, digest: str) -> Document:
         date = _check_date(date)
     translations = tuple(_as_list(meta.get("translations", ""))) + tuple(_as_list(meta.get("translation_of", "")))
     return Document(
-        file.doc_id, file.rel, lang, title.strip(), tuple(sections), digest,
+        file.doc_id, file.rel, lang, title, tuple(sections), digest,
         source=meta.get("source"), url=meta.get("url"), date=date,
         translations=tuple(dict.fromkeys(translations)), meta=meta,
     )
@@ -198,13 +392,13 @@ def split_front_matter(text: str) -> tuple[dict[str, str], str]:
         if not line.strip() or line.lstrip().startswith("#"):
             continue
         if line.lstrip().startswith("- ") and key:  # YAML block list item
-            meta[key] = ", ".join(filter(None, [meta[key], _unquote(line.strip()[2:])]))
+            meta[key] = ", ".join(filter(None, [meta[key], _unquote(line.strip()[2:])]))[:MAX_META_CHARS]
             continue
         if ":" not in line:
             raise CorpusError(f"front matter line {n}: expected 'key: value', got {line.strip()!r}")
         key, value = (part.strip() for part in line.split(":", 1))
-        meta[key.lower()] = _unquote(value)
         key = key.lower()
+        meta[key] = _unquote(value)[:MAX_META_CHARS]
     return meta, "\n".join(lines[end + 1 :])
 
 
@@ -220,14 +414,17 @@ def _as_list(value: str) -> list[str]:
 
 
 def _check_date(value: str) -> str:
+    """The date in its canonical ISO form, so that dates sort as strings.
+
+    >>> _check_date("20250617"), _check_date("2025-06-17T09:30+09:00")
+    ('2025-06-17', '2025-06-17T09:30:00+09:00')
+    """
     try:
         if "T" in value or " " in value.strip():
-            dt.datetime.fromisoformat(value)
-        else:
-            dt.date.fromisoformat(value)
+            return dt.datetime.fromisoformat(value).isoformat()
+        return dt.date.fromisoformat(value).isoformat()
     except ValueError:
         raise CorpusError(f"front matter: date {value!r} is not ISO 8601 (YYYY-MM-DD)") from None
-    return value
 
 
 def _markdown_sections(body: str) -> tuple[list[Section], str | None]:
@@ -237,10 +434,13 @@ def _markdown_sections(body: str) -> tuple[list[Section], str | None]:
     texts: list[list[str]] = [[]]
     for line in body.split("\n"):
         if line.startswith("## "):
-            headings.append(line[3:].strip().rstrip("#").strip())
-            texts.append([])
+            heading = line[3:].strip().rstrip("#").strip()
+            headings.append(shorten(heading))
+            texts.append([] if headings[-1] == heading else [heading])
         elif line.startswith("# ") and h1 is None and len(headings) == 1:
             h1 = line[2:].strip().rstrip("#").strip()
+            if shorten(h1) != h1:
+                texts[-1].append(h1)
         else:
             texts[-1].append(line)
     sections = [
@@ -248,6 +448,21 @@ def _markdown_sections(body: str) -> tuple[list[Section], str | None]:
         for i, (heading, lines) in enumerate(zip(headings, texts))
     ]
     return sections, h1
+
+
+def shorten(text: str, limit: int = MAX_TITLE_CHARS) -> str:
+    """``text`` cut to at most ``limit`` characters, at a space when one is near the end.
+
+    >>> shorten("one two three", 10), shorten("一二三四五六", 4)
+    ('one two…', '一二三…')
+    """
+    if len(text) <= limit:
+        return text
+    cut = text[: limit - 1]
+    space = cut.rfind(" ")
+    if space > limit * 2 // 3:
+        cut = cut[:space]
+    return cut.rstrip() + "…"
 
 
 def _strip_blank_lines(text: str) -> str:
