@@ -3,7 +3,6 @@ document says, ranked sensibly, highlighted on the original characters, explaine
 
 from __future__ import annotations
 
-from pathlib import Path
 
 import pytest
 

@@ -177,8 +177,6 @@ def test_size_limit_from_the_environment_reaches_the_cli(tmp_path: Path) -> None
     assert result.stdout.startswith("added 2, updated 0, removed 0, skipped 1;")
 
 
-@pytest.mark.xfail(strict=True, reason="config.max_file_bytes() calls int() on CASEARCH_MAX_FILE_BYTES "
-                   "unchecked: a non-integer value ends `casearch reindex` with a ValueError traceback")
 def test_a_malformed_size_limit_is_a_usage_error_not_a_traceback(tmp_path: Path) -> None:
     corpus = make_corpus(tmp_path / "corpus")
     args = ["reindex", "--corpus", str(corpus), "--index", str(tmp_path / "ix")]
@@ -349,9 +347,6 @@ def test_an_unreadable_folder_is_skipped_and_the_rest_indexed(tmp_path: Path, mo
     assert_good_ones_indexed(tmp_path / "ix")
 
 
-@pytest.mark.xfail(strict=True, reason="index._update_generation keeps a skipped file's old passages "
-                   "(skipped_ids) but not those under a skipped folder: a folder that cannot be read "
-                   "for one run has all its documents removed from the index")
 def test_documents_under_a_folder_that_turns_unreadable_stay_searchable(tmp_path: Path, monkeypatch) -> None:
     corpus = make_corpus(tmp_path / "corpus")
     write(corpus / "locked" / "inside.md", "# In\n\nhidden treasure\n")
@@ -447,9 +442,6 @@ def test_reserved_files_are_read_with_the_same_guards(tmp_path: Path) -> None:
         read_reserved(corpus, "_userdict.csv", 1000)
 
 
-@pytest.mark.xfail(strict=True, reason="index._read_reserved raises CorpusError for an unreadable _glossary.tsv "
-                   "or _userdict.csv (here a folder), and cli.reindex does not catch CorpusError: the run ends "
-                   "in a traceback instead of skipping the file with its reason (exit 1)")
 @pytest.mark.parametrize("name", ["_glossary.tsv", "_userdict.csv"])
 def test_an_unreadable_reserved_file_is_skipped_not_a_traceback(tmp_path: Path, name: str) -> None:
     corpus = make_corpus(tmp_path / "corpus")
@@ -461,8 +453,6 @@ def test_an_unreadable_reserved_file_is_skipped_not_a_traceback(tmp_path: Path, 
 
 
 @pytest.mark.slow
-@pytest.mark.xfail(strict=True, reason="index._read_reserved reads _glossary.tsv with Path.read_bytes(): a named "
-                   "pipe there blocks the reindex forever (corpus.read_reserved does not)")
 def test_a_fifo_as_glossary_does_not_hang_the_reindex(tmp_path: Path) -> None:
     corpus = make_corpus(tmp_path / "corpus")
     os.mkfifo(corpus / "_glossary.tsv")

@@ -443,9 +443,7 @@ def tolerate_whoosh_open_failures(test):
 
 def _breakage_params():
     params = [pytest.param(name, id=name) for name in sorted(BREAKAGES)]
-    params.append(pytest.param("current-a-folder", id="current-a-folder", marks=pytest.mark.xfail(
-        strict=True, reason="index._write_current: os.replace onto a CURRENT that is a folder raises "
-        "IsADirectoryError, so `casearch reindex --full` (the hint's way out) ends in a traceback")))
+    params.append(pytest.param("current-a-folder", id="current-a-folder"))
     return params
 
 
@@ -548,10 +546,6 @@ def test_deep_segment_damage_is_503_on_the_server(good_index: Path, damage: str)
         assert 503 in statuses
 
 
-@pytest.mark.xfail(strict=True, reason="Whoosh errors raised while reading a damaged segment (zlib.error in "
-                   "stored fields, 'Block tag error' Exception in postings, IndexError in terms) are not "
-                   "turned into IndexUnusable: `casearch search` ends with a traceback instead of the "
-                   "'Rebuild it with: casearch reindex --full' message")
 @pytest.mark.parametrize("damage", sorted(ALWAYS_NOTICED))
 @pytest.mark.usefixtures("collect_garbage")
 @tolerate_whoosh_open_failures

@@ -237,9 +237,6 @@ def test_reindex_while_serving_gives_old_or_new_never_an_error(tmp_path: Path, f
     assert "Traceback" not in server.log_tail()
 
 
-@pytest.mark.xfail(strict=True, reason="Engine.stats() counts with searcher.doc_frequency('kind', ...), which "
-                   "still counts deleted records until a merge: after an incremental update /healthz reports "
-                   "documents and passages that are gone (60 documents served, 85 reported)")
 def test_healthz_counts_what_is_served_after_an_incremental_update(tmp_path: Path) -> None:
     from casearch.index import reindex
     from casearch.web import create_app

@@ -28,7 +28,6 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Iterable, Sequence
 
-from whoosh.lang.porter import stem as porter_stem
 
 from . import analysis
 from .analysis import ENGLISH_STOP_WORDS, Token

@@ -16,7 +16,7 @@ import click
 
 from . import config
 from .console import ReindexProgress, result_lines, stats_lines
-from .errors import CasearchError, CorpusMissing, IndexLocked, IndexMissing, IndexUnusable, QueryError
+from .errors import CasearchError, ConfigError, CorpusMissing, IndexLocked, IndexMissing, IndexUnusable, QueryError
 
 EXIT_SKIPPED = 1
 EXIT_USAGE = 2
@@ -81,12 +81,13 @@ def reindex(corpus: Path | None, index_dir: Path | None, full: bool, quiet: bool
 
     corpus = corpus or config.corpus_dir()
     index_dir = index_dir or config.index_dir()
+    try:
+        max_bytes, phase = config.max_file_bytes(), _phase_hook()
+    except ConfigError as exc:
+        raise _fail(exc, EXIT_USAGE) from None
     progress = ReindexProgress(sys.stderr, ReindexProgress.mode_for(sys.stderr, quiet))
     try:
-        report = run_reindex(
-            corpus, index_dir, full=full, max_file_bytes=config.max_file_bytes(),
-            progress=progress, phase=_phase_hook(),
-        )
+        report = run_reindex(corpus, index_dir, full=full, max_file_bytes=max_bytes, progress=progress, phase=phase)
     except (CorpusMissing, IndexLocked, IndexUnusable) as exc:
         progress.close()
         raise _fail(exc, EXIT_NOTHING_DONE) from None

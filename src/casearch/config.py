@@ -44,10 +44,20 @@ def index_dir(environ: Mapping[str, str] | None = None) -> Path:
 
 
 def max_file_bytes(environ: Mapping[str, str] | None = None) -> int:
-    return int(get("MAX_FILE_BYTES", environ))
+    value = get("MAX_FILE_BYTES", environ)
+    if not value.strip().isdigit() or int(value) < 1:
+        from .errors import ConfigError
+
+        raise ConfigError(f"CASEARCH_MAX_FILE_BYTES must be a whole number of bytes, not {value!r}")
+    return int(value)
 
 
 def phase_pause(environ: Mapping[str, str] | None = None) -> float | None:
     """Seconds to pause at each reindex phase (crash tests), or None when unset."""
     value = get("PHASE_PAUSE", environ)
-    return float(value) if value else None
+    try:
+        return float(value) if value else None
+    except ValueError:
+        from .errors import ConfigError
+
+        raise ConfigError(f"CASEARCH_PHASE_PAUSE must be a number of seconds, not {value!r}") from None

@@ -18,6 +18,12 @@ class CorpusError(CasearchError):
     """A corpus file that cannot be indexed (the reason is the message)."""
 
 
+class ConfigError(CasearchError):
+    """A setting (environment variable) with an unusable value."""
+
+    hint = "Fix or unset the variable."
+
+
 class CorpusMissing(CasearchError):
     hint = "Create the folder and put .md or .txt files in it, or pass --corpus DIR."
 

@@ -39,7 +39,7 @@ from whoosh.writing import CLEAR
 
 from . import analysis, userdict
 from .bridge import GLOSSARY_FILE, glossary_pairs
-from .corpus import CorpusFile, Document, Skipped, discover, digest_of, read_bytes, read_document
+from .corpus import CorpusFile, Document, Skipped, discover, digest_of, read_bytes, read_document, read_reserved
 from .records import (
     DOC_KIND, GLOSSARY_KIND, GLOSSARY_PID, PASSAGE_KIND, DocumentRecords, glossary_record,
     passage_records,
@@ -145,7 +145,10 @@ def _write_current(index_dir: Path, name: str, userdict: str) -> None:
         json.dump({"format": INDEX_FORMAT, "name": name, "userdict": userdict}, out)
         out.flush()
         os.fsync(out.fileno())
-    os.replace(tmp, index_dir / CURRENT_FILE)
+    target = index_dir / CURRENT_FILE
+    if target.is_dir() and not target.is_symlink():
+        shutil.rmtree(target)  # nothing valid lives there; it would block the swap
+    os.replace(tmp, target)
     _fsync_dir(index_dir)
 
 
@@ -203,9 +206,11 @@ def reindex(
     phase = phase or _no_phase
     with reindex_lock(index_dir):
         files, skipped = discover(corpus_dir)
-        userdict_text, userdict_digest = _read_reserved(corpus_dir, userdict.FILE_NAME)
-        glossary = _read_reserved(corpus_dir, GLOSSARY_FILE)
+        user_words = _read_reserved(corpus_dir, userdict.FILE_NAME, max_file_bytes, skipped)
+        glossary = _read_reserved(corpus_dir, GLOSSARY_FILE, max_file_bytes, skipped)
         context = _Context(max_file_bytes, say, phase, glossary, _dictionary(index_dir, say))
+        previous_words = (read_current_or_none(index_dir) or {}).get("userdict", "")
+        userdict_text, userdict_digest = user_words or ("", previous_words)  # unreadable: as before
         current = _usable_current(index_dir, full, userdict_digest, say)
         report = ReindexReport(skipped=list(skipped), full=current is None)
         if current is None:
@@ -264,18 +269,20 @@ class _Context:
     max_bytes: int
     say: Progress
     phase: Phase
-    glossary: tuple[str, str]  # text, digest
+    glossary: tuple[str, str] | None  # text, digest; None when unreadable this time
     dictionary: Path | None  # jamdict-data's database, when installed
 
 
-def _read_reserved(corpus_dir: Path, name: str) -> tuple[str, str]:
-    """A reserved corpus file's text and digest ("" and "" when there is none)."""
+def _read_reserved(corpus_dir: Path, name: str, max_bytes: int, skipped: list[Skipped]) -> tuple[str, str] | None:
+    """A reserved corpus file's text and digest ("" and "" when there is none); None when
+    it cannot be read: it is reported as skipped and what the index has from it stays."""
     try:
-        raw = (corpus_dir / name).read_bytes()
-    except FileNotFoundError:
+        raw = read_reserved(corpus_dir, name, max_bytes)
+    except CorpusError as exc:
+        skipped.append(Skipped(name, str(exc)))
+        return None
+    if raw is None:
         return "", ""
-    except OSError as exc:
-        raise CorpusError(f"{name}: cannot read: {exc.strerror or exc}") from exc
     return raw.decode("utf-8-sig", errors="replace"), digest_of(raw)
 
 
@@ -338,11 +345,10 @@ def _update_generation(path: Path, files: list[CorpusFile], report: ReindexRepor
             _update_file(documents, file, indexed.get(file.doc_id), report, context.max_bytes)
             _tick(context.say, n, len(files))
         documents.finish()
-        skipped_ids = {s.path.rsplit(".", 1)[0] for s in report.skipped}
-        for doc_id in sorted(set(indexed) - seen - skipped_ids):
+        for doc_id in sorted(set(indexed) - seen - _kept_despite_skip(indexed, report.skipped)):
             writer.delete_by_term("doc_id", doc_id)
             report.removed += 1
-        if glossary_digest != context.glossary[1]:
+        if context.glossary is not None and glossary_digest != context.glossary[1]:
             _write_glossary(writer, context, replace=True)
         context.phase("files-added")
         writer.commit()
@@ -352,10 +358,18 @@ def _update_generation(path: Path, files: list[CorpusFile], report: ReindexRepor
         raise
 
 
+def _kept_despite_skip(indexed: dict[str, str], skipped: list[Skipped]) -> set[str]:
+    """Documents whose file (or folder, a path ending in /) could not be read this time:
+    their previous version stays; only a file that is really gone is removed."""
+    files = {s.path.rsplit(".", 1)[0] for s in skipped if not s.path.endswith("/")}
+    folders = tuple(s.path for s in skipped if s.path.endswith("/"))
+    return {doc_id for doc_id in indexed if doc_id in files or (folders and doc_id.startswith(folders))}
+
+
 def _write_glossary(writer, context: _Context, replace: bool) -> None:
     if replace:
         writer.delete_by_term("pid", GLOSSARY_PID)
-    text, digest = context.glossary
+    text, digest = context.glossary or ("", "")
     pairs, problems = glossary_pairs(text)
     for problem in problems:
         context.say(problem)

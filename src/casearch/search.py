@@ -29,7 +29,7 @@ from whoosh.sorting import FieldFacet, MultiFacet, ScoreFacet
 
 from . import analysis
 from . import index as index_mod
-from .errors import IndexUnusable, QueryError
+from .errors import CasearchError, IndexUnusable, QueryError
 from .bridge import Bridge, Pair
 from .querylang import MAX_PREFIX_TERMS, ParsedQuery, Unit, parse
 from .records import DOC_KIND, GLOSSARY_KIND, PASSAGE_KIND
@@ -234,11 +234,23 @@ class Engine:
             self._local.state = None
 
     def stats(self) -> dict[str, int]:
-        with self.searcher() as searcher:
+        """Documents and passages served (deleted records, kept until a merge, left out)."""
+        with self._reading(), self.searcher() as searcher:
             return {
-                "documents": searcher.doc_frequency("kind", DOC_KIND),
-                "passages": searcher.doc_frequency("kind", PASSAGE_KIND),
+                "documents": sum(1 for _ in searcher.document_numbers(kind=DOC_KIND)),
+                "passages": sum(1 for _ in searcher.document_numbers(kind=PASSAGE_KIND)),
             }
+
+    @contextmanager
+    def _reading(self) -> Iterator[None]:
+        """Whoosh's own errors on a damaged segment (zlib, block tags, index errors)
+        become IndexUnusable, whose message says how to rebuild."""
+        try:
+            yield
+        except CasearchError:
+            raise
+        except Exception as exc:
+            raise IndexUnusable(f"Index at {self.index_dir} cannot be read: {type(exc).__name__}: {exc}") from exc
 
     def bridge(self, searcher) -> Bridge:
         """The cross-lingual bridge of the generation this searcher reads (cached)."""
@@ -253,12 +265,12 @@ class Engine:
 
     def search(self, request: SearchRequest) -> SearchResult:
         began = time.perf_counter()
-        with self.searcher() as searcher:
+        with self._reading(), self.searcher() as searcher:
             vocabulary = IndexVocabulary(searcher)
             parsed = parse(request.q, vocabulary, self.bridge(searcher) if request.cross else None)
             translated = _add_translations(searcher, parsed, request.lang) if request.cross else set()
             direct = parse(request.q, vocabulary).query if request.cross else parsed.query
-            facets = _facets(searcher, parsed)
+            facets = _facets(searcher, [parsed.query, direct])
             total = facets[request.lang]
             hits = self._run(searcher, parsed, direct, request, translated)
         took = round((time.perf_counter() - began) * 1000, 2)
@@ -305,7 +317,7 @@ class Engine:
 
     def document(self, doc_id: str, q: str | None = None) -> DocumentView | None:
         """The whole document (None when unknown); query terms highlighted when q given."""
-        with self.searcher() as searcher:
+        with self._reading(), self.searcher() as searcher:
             docnums = sorted(
                 searcher.document_numbers(doc_id=doc_id, kind=PASSAGE_KIND),
                 key=lambda n: (searcher.stored_fields(n)["section_no"], searcher.stored_fields(n)["part"]),
@@ -504,12 +516,15 @@ def lang_docs(searcher) -> dict[str, set[int]]:
     return cached
 
 
-def _facets(searcher, parsed: ParsedQuery) -> dict[str, int]:
-    """Matching passages per language, whatever the language filter (also the totals)."""
+def _facets(searcher, queries: list) -> dict[str, int]:
+    """Passages matching any of the queries (the words as typed, and with their
+    translations), per language whatever the language filter; also the totals."""
     counts = {"all": 0, "ja": 0, "en": 0}
-    if parsed.query is None:
+    matching: set[int] = set()
+    for query in dict.fromkeys(q for q in queries if q is not None):  # the same object once
+        matching |= set(_timed_search(searcher, query, limit=1, scored=False).docs())
+    if not matching:
         return counts
-    matching = _timed_search(searcher, parsed.query, limit=1, scored=False).docs()
     for lang, docnums in lang_docs(searcher).items():
         counts[lang] = len(matching & docnums)
     counts["all"] = counts["ja"] + counts["en"]
