@@ -149,3 +149,11 @@ def test_gram_offsets_point_at_original_characters() -> None:
     for gram, _, start, end in list(ngrams(analysis)) + list(reading_grams(analysis.tokens)):
         assert 0 <= start < end <= len(text) and text[start:end].strip()
     assert query_grams("てつどう") == ["テツ", "ツド", "ドウ"]
+
+
+def test_explanation_of_a_title_match_with_the_query_characters_is_surface(tmp_path_factory) -> None:
+    root = tmp_path_factory.mktemp("title-explain")
+    write(root / "c" / "t.md", "---\ntitle: 鉄道の話\n---\n本文には出てこない。\n")
+    reindex(root / "c", root / "ix")
+    hit = Engine(root / "ix").search(validate_request({"q": "鉄道"})).hits[0]
+    assert hit.matched == [{"term": "鉄道", "via": "surface"}]

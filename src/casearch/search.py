@@ -17,6 +17,7 @@ from __future__ import annotations
 import re
 import threading
 import time
+import unicodedata
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -406,10 +407,18 @@ VIA_PREFERENCE = ("surface", "base", "gloss", "dictionary", "corpus", "glossary"
 
 
 def _explain(searcher, docnum: int, unit: Unit) -> dict[str, str] | None:
-    """How one query part matched this passage: the most direct ``via`` that holds."""
+    """How one query part matched this passage: the most direct ``via`` that holds. A
+    base-form match whose characters are the query's own counts as written (titles and
+    headings are only indexed by base form)."""
     vias: set[str] = set()
+    fields = searcher.stored_fields(docnum)
+    written = unicodedata.normalize("NFKC", unit.label).lower()
     for stored in ("body", "title", "section"):
-        vias |= set(unit_spans(searcher, docnum, stored, unit))
+        found = unit_spans(searcher, docnum, stored, unit)
+        vias |= set(found)
+        text = fields.get(stored) or ""
+        if any(unicodedata.normalize("NFKC", text[a:b]).lower() == written for a, b in found.get("base", [])):
+            vias.add("surface")
     for via in VIA_PREFERENCE:
         if via in vias:
             return {"term": unit.label, "via": via}
