@@ -250,7 +250,8 @@ def analyze(text: tuple[str, ...], lang: str | None, as_json: bool) -> None:
 @main.command()
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", type=click.IntRange(1, 65535), default=8000, show_default=True)
-@click.option("--threads", type=click.IntRange(1, 64), default=8, show_default=True)
+@click.option("--threads", type=click.IntRange(1, 64), default=4, show_default=True,
+              help="Worker threads; each keeps its own index reader (memory grows with them).")
 @click.option("--debug", is_flag=True, help="Flask's development server (reloads, tracebacks).")
 @corpus_option
 @index_option

@@ -49,6 +49,7 @@ from .errors import CorpusError, IndexLocked, IndexMissing, IndexUnusable
 SCHEMA_VERSION = 3
 INDEX_FORMAT = f"{SCHEMA_VERSION}.{analysis.ANALYSIS_VERSION}"
 CURRENT_FILE = "CURRENT"
+WRITER_MB = 96  # Whoosh buffers this much before it writes a segment; Python objects cost ~3x that
 LOCK_FILE = ".reindex.lock"
 
 Progress = Callable[[str], None]
@@ -378,7 +379,7 @@ def _write_glossary(writer, context: _Context, replace: bool) -> None:
 
 def _announcing_writer(ix: whoosh_index.Index, phase: Phase):
     """A writer that tells ``phase`` when its segment files are on disk, before the TOC."""
-    writer = ix.writer(limitmb=256)
+    writer = ix.writer(limitmb=WRITER_MB)
     write_toc = writer._commit_toc
 
     def commit_toc(segments):

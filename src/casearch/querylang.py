@@ -86,6 +86,7 @@ class ParsedQuery:
     units: list[Unit] = field(default_factory=list)
     stop_only: list[str] = field(default_factory=list)  # words made only of stop tokens
     dropped_terms: int = 0  # leaves left out past MAX_LEAVES
+    negated: bool = False  # the query excludes something (NOT, -word)
 
 
 @dataclass(frozen=True)
@@ -112,7 +113,7 @@ def parse(text: str, vocabulary: Vocabulary | None = None, bridge: Bridge | None
         builder = _Builder(vocabulary, bridge)
         lexemes = [_Lex("word", w) for w in text.split()]
         result = _Parser(lexemes, builder).parse()
-    return ParsedQuery(result, builder.units, builder.stop_only, builder.dropped)
+    return ParsedQuery(result, builder.units, builder.stop_only, builder.dropped, builder.negations > 0)
 
 
 def _lex(text: str) -> list[_Lex]:
@@ -248,10 +249,12 @@ class _Builder:
         self.stop_only: list[str] = []
         self.dropped = 0
         self.leaves = 0
+        self.negations = 0
         self._negated = 0
 
     @contextmanager
     def negated(self) -> Iterator[None]:
+        self.negations += 1
         self._negated += 1
         try:
             yield

@@ -271,7 +271,11 @@ class Engine:
             parsed = parse(request.q, vocabulary, self.bridge(searcher) if request.cross else None)
             translated = _add_translations(searcher, parsed, request.lang) if request.cross else set()
             direct = parse(request.q, vocabulary).query if request.cross else parsed.query
-            facets = _facets(searcher, [parsed.query, direct])
+            if direct == parsed.query:
+                direct = parsed.query  # nothing was expanded: one tier, one ranking
+            # Expansion only adds alternatives, so the expanded query's passages include
+            # the direct ones, except where a negated word was expanded too.
+            facets = _facets(searcher, [parsed.query, direct] if parsed.negated else [parsed.query])
             total = facets[request.lang]
             hits = self._run(searcher, parsed, direct, request, translated)
         took = round((time.perf_counter() - began) * 1000, 2)
