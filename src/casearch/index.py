@@ -46,7 +46,7 @@ from .records import (
 )
 from .errors import CorpusError, IndexLocked, IndexMissing, IndexUnusable
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 INDEX_FORMAT = f"{SCHEMA_VERSION}.{analysis.ANALYSIS_VERSION}"
 CURRENT_FILE = "CURRENT"
 WRITER_MB = 96  # Whoosh buffers this much before it writes a segment; Python objects cost ~3x that
@@ -71,7 +71,7 @@ def build_schema() -> Schema:
 
     return Schema(
         pid=ID(unique=True, stored=True),
-        kind=ID(stored=True),  # "passage", "doc" (path, digest, bridge pairs) or "glossary"
+        kind=ID(stored=True),  # "passage", "doc" (path, digest), "pairs" (bridge) or "glossary"
         doc_id=ID(stored=True, sortable=True),
         path=ID(stored=True),
         digest=STORED(),

@@ -4,8 +4,9 @@
     DocumentRecords     adds the passages through a writer, gathers the document's bridge
                         pairs from the tokens the indexer just produced (analysis results
                         are cached, so nothing is analyzed twice), looks up dictionary
-                        pairs for all documents of the run in one batch, and writes one
-                        record per document (kind "doc": path, digest, pairs)
+                        pairs for all documents of the run in one batch, and writes two
+                        records per document: kind "doc" (path, digest: small, read by
+                        every reindex) and kind "pairs" (its bridge pairs)
     glossary_record     the glossary's pairs (kind "glossary")
 
 Keeping digests and pairs in the index itself means they commit atomically with the
@@ -21,7 +22,7 @@ from typing import Iterator
 from . import analysis, bridge
 from .corpus import Document, passages
 
-DOC_KIND, PASSAGE_KIND, GLOSSARY_KIND = "doc", "passage", "glossary"
+DOC_KIND, PASSAGE_KIND, PAIRS_KIND, GLOSSARY_KIND = "doc", "passage", "pairs", "glossary"
 GLOSSARY_PID = "glossary"
 
 
@@ -81,17 +82,24 @@ class DocumentRecords:
         self.pending.append(pending)
 
     def finish(self) -> None:
-        """Dictionary look-ups for the whole batch, then one record per document."""
+        """Dictionary look-ups for the whole batch, then the records of each document."""
         japanese = set().union(*(p.japanese for p in self.pending)) if self.pending else set()
         english = set().union(*(p.english for p in self.pending)) if self.pending else set()
         found = bridge.dictionary_pairs(self.dictionary, japanese, english)
+        by_term: dict[str, list[int]] = {}  # looked-up word -> its pairs' places in found
+        for place, pair in enumerate(found):
+            by_term.setdefault(pair.ja, []).append(place)
+            by_term.setdefault(pair.en.lower(), []).append(place)
         for pending in self.pending:
-            mine = [p for p in found if p.ja in pending.japanese or p.en.lower() in pending.english]
-            self.writer.add_document(**document_record(pending.document, pending.pairs + mine))
+            places = {i for term in pending.japanese | pending.english for i in by_term.get(term, ())}
+            mine = [found[i] for i in sorted(places)]
+            self.writer.add_document(**document_record(pending.document))
+            self.writer.add_document(**pairs_record(pending.document, pending.pairs + mine))
         self.pending = []
 
 
-def document_record(document: Document, pairs: list[bridge.Pair]) -> dict:
+def document_record(document: Document) -> dict:
+    """Small on purpose: every reindex reads the digests of all documents."""
     return {
         "pid": f"doc:{document.doc_id}",
         "kind": DOC_KIND,
@@ -99,8 +107,17 @@ def document_record(document: Document, pairs: list[bridge.Pair]) -> dict:
         "path": document.path,
         "digest": document.digest,
         "lang": document.lang,
-        "meta": {"title": document.title, "translations": list(document.translations),
-                 "pairs": [p.stored() for p in bridge.unique(pairs)]},
+        "meta": {"title": document.title, "translations": list(document.translations)},
+    }
+
+
+def pairs_record(document: Document, pairs: list[bridge.Pair]) -> dict:
+    """The document's bridge pairs, read when a search loads the bridge."""
+    return {
+        "pid": f"pairs:{document.doc_id}",
+        "kind": PAIRS_KIND,
+        "doc_id": document.doc_id,
+        "meta": {"pairs": [p.stored() for p in bridge.unique(pairs)]},
     }
 
 

@@ -33,7 +33,7 @@ from . import index as index_mod
 from .errors import CasearchError, IndexUnusable, QueryError
 from .bridge import Bridge, Pair
 from .querylang import MAX_PREFIX_TERMS, ParsedQuery, Unit, parse
-from .records import DOC_KIND, GLOSSARY_KIND, PASSAGE_KIND
+from .records import DOC_KIND, GLOSSARY_KIND, PAIRS_KIND, PASSAGE_KIND
 from .snippets import highlight, make_snippet, match_spans, unit_spans
 
 MAX_QUERY_CHARS = 500
@@ -401,7 +401,7 @@ def _add_translations(searcher, parsed: ParsedQuery, lang: str) -> set[str]:
 def load_bridge(searcher) -> Bridge:
     """All pairs stored in the index: per document, and the glossary's."""
     pairs = []
-    for kind in (DOC_KIND, GLOSSARY_KIND):
+    for kind in (PAIRS_KIND, GLOSSARY_KIND):
         for fields in searcher.documents(kind=kind):
             pairs += [Pair.from_stored(row) for row in (fields.get("meta") or {}).get("pairs", [])]
     return Bridge(pairs)
