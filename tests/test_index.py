@@ -154,3 +154,10 @@ def test_old_generations_are_cleaned_up(small_corpus: Path, tmp_path: Path) -> N
     for _ in range(4):
         reindex(small_corpus, ix, full=True)
     assert len(list(ix.glob("gen-*"))) <= 2
+
+
+def test_passage_count_leaves_out_replaced_records(small_corpus: Path, tmp_path: Path) -> None:
+    ix = tmp_path / "ix"
+    reindex(small_corpus, ix)
+    write(small_corpus / "rail.md", "---\ntitle: 鉄道\n---\n書き換えた本文。\n")
+    assert reindex(small_corpus, ix).passages == 2

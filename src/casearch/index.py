@@ -442,5 +442,6 @@ def indexed_digests(ix: whoosh_index.Index) -> tuple[dict[str, str], str | None]
 
 
 def count_passages(path: Path) -> int:
+    """Passages served (deleted records, kept until a merge, are not counted)."""
     with whoosh_index.open_dir(str(path)).searcher() as searcher:
-        return searcher.doc_frequency("kind", PASSAGE_KIND)
+        return sum(1 for _ in searcher.document_numbers(kind=PASSAGE_KIND))
