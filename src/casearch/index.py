@@ -15,8 +15,8 @@ Reindex, step by step:
 An incremental run writes into the serving generation through Whoosh's writer, whose
 commit is atomic: readers see the old TOC until the new one is complete. A full run (or
 a format change, or an unreadable index) builds a new ``gen-*`` folder and then swaps
-``CURRENT`` with ``os.replace``. Digests live in the passages themselves, so the record
-of what was indexed commits together with the postings. A killed run leaves at most an
+``CURRENT`` with ``os.replace``. File digests and bridge pairs live in per-document
+records inside the index, so the record of what was indexed commits with the postings. A killed run leaves at most an
 unreferenced folder or segment files, cleaned up by the next run.
 """
 

@@ -307,7 +307,7 @@ class Engine:
     def _hit(self, searcher, parsed: ParsedQuery, docnum: int, score: float, translated: set[str]) -> Hit:
         stored = searcher.stored_fields(docnum)
         spans = match_spans(searcher, docnum, "body", parsed.units)
-        matched = [m for unit in parsed.units if (m := _explain(searcher, docnum, unit))]
+        matched = [m for unit in parsed.units if (m := _explain(searcher, docnum, stored, unit))]
         if not matched and stored["pid"] in translated:
             matched = [{"term": " ".join(u.label for u in parsed.units), "via": "translation"}]
         return Hit(
@@ -410,12 +410,11 @@ def load_bridge(searcher) -> Bridge:
 VIA_PREFERENCE = ("surface", "base", "gloss", "dictionary", "corpus", "glossary", "translation", "reading")
 
 
-def _explain(searcher, docnum: int, unit: Unit) -> dict[str, str] | None:
+def _explain(searcher, docnum: int, fields: dict, unit: Unit) -> dict[str, str] | None:
     """How one query part matched this passage: the most direct ``via`` that holds. A
     base-form match whose characters are the query's own counts as written (titles and
     headings are only indexed by base form)."""
     vias: set[str] = set()
-    fields = searcher.stored_fields(docnum)
     written = unicodedata.normalize("NFKC", unit.label).lower()
     for stored in ("body", "title", "section"):
         found = unit_spans(searcher, docnum, stored, unit)
