@@ -205,14 +205,28 @@ class Counterpart:
     field: str  # where to search the other language's side
     terms: tuple[str, ...]  # searched as a phrase
     via: str
+    written: str = ""  # the Japanese side as written, when searched by its characters
 
 
 def japanese_side(pair: Pair) -> Counterpart:
     """Japanese is searched by its characters: MeCab may split a name differently in
     context (習近平 alone vs in 習近平国家主席), but the characters are the same."""
     if _ALL_JAPANESE.fullmatch(pair.ja):
-        return Counterpart("body_ngram", tuple(analysis.query_grams(pair.ja)), pair.source)
+        return Counterpart("body_ngram", tuple(analysis.query_grams(pair.ja)), pair.source, pair.ja)
     return Counterpart("body", pair.ja_terms, pair.source)
+
+
+@lru_cache(maxsize=65536)
+def _as_one_word(counterpart: Counterpart) -> Counterpart:
+    """A character-searched counterpart that MeCab reads as one dictionary word of two
+    or more characters (ファイル, 宇宙) is searched as that word instead: the text splits
+    it the same way, and one posting list costs far less than a phrase of bigrams."""
+    if counterpart.field != "body_ngram" or len(counterpart.written) < 2:
+        return counterpart
+    tokens = [t for t in analysis.analyze(counterpart.written) if t.indexed]
+    if len(tokens) != 1 or tokens[0].unknown or tokens[0].reading is None or len(tokens[0].surface) < 2:
+        return counterpart
+    return Counterpart("body", (tokens[0].term,), counterpart.via)
 
 
 class Bridge:
@@ -234,8 +248,8 @@ class Bridge:
 
     def counterparts(self, terms: tuple[str, ...], limit: int = 5) -> list[Counterpart]:
         """The other language's phrases for these content terms (either language)."""
-        found = self._to_english.get(terms, []) + self._to_japanese.get(terms, [])
-        return found[:limit]
+        found = self._to_english.get(terms, []) + [_as_one_word(c) for c in self._to_japanese.get(terms, [])]
+        return list(dict.fromkeys(found))[:limit]
 
     def matching(self, text: str) -> list[Pair]:
         """Pairs whose Japanese or English side contains ``text`` (for the CLI)."""

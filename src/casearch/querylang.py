@@ -25,6 +25,7 @@ from whoosh import query as wq
 
 from . import analysis
 from .errors import QueryError
+from .matchers import AdjacentPhrase, Excluding
 from .textnorm import is_kana, reading_key, romaji_to_katakana, to_katakana
 
 if TYPE_CHECKING:
@@ -61,7 +62,7 @@ class Alternative:
     def query(self) -> wq.Query:
         if len(self.terms) == 1:
             return wq.Term(self.field, self.terms[0], boost=self.boost)
-        return wq.Phrase(self.field, list(self.terms), boost=self.boost)
+        return AdjacentPhrase(self.field, list(self.terms), boost=self.boost)
 
 
 @dataclass(frozen=True)
@@ -198,7 +199,7 @@ class _Parser:
             return None
         base: wq.Query = wq.And(positive) if len(positive) > 1 else (positive[0] if positive else wq.Term("kind", "passage"))
         for query in negative:
-            base = wq.AndNot(base, query)
+            base = Excluding(base, query)
         return base
 
     def _english_phrase(self) -> wq.Query | None:
@@ -279,7 +280,8 @@ class _Builder:
         if self.leaves >= MAX_LEAVES:
             self.dropped += max(1, len(groups))
             return None
-        ngram = self._ngram_alternative(lex.text, lex.fields) if _oddly_split(everything) else None
+        # Particles inside a quoted phrase are one character by nature, not a sign of a bad split.
+        ngram = self._ngram_alternative(lex.text, lex.fields) if _oddly_split([t for t in everything if not t.stop]) else None
         whole = [a for a in (ngram, reading) if a]
         if not groups:
             return self._record(lex.text, whole)

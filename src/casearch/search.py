@@ -25,7 +25,7 @@ from typing import Iterator, Mapping
 from urllib.parse import quote
 
 from whoosh import query as wq
-from whoosh.collectors import FilterCollector, TimeLimit, WrappingCollector
+from whoosh.collectors import TimeLimit, WrappingCollector
 from whoosh.sorting import FieldFacet, MultiFacet, ScoreFacet
 
 from . import analysis
@@ -273,30 +273,19 @@ class Engine:
             direct = parse(request.q, vocabulary).query if request.cross else parsed.query
             if direct == parsed.query:
                 direct = parsed.query  # nothing was expanded: one tier, one ranking
-            # Expansion only adds alternatives, so the expanded query's passages include
-            # the direct ones, except where a negated word was expanded too.
-            facets = _facets(searcher, [parsed.query, direct] if parsed.negated else [parsed.query])
+            ranked, facets = _rank(searcher, parsed, direct, request)
             total = facets[request.lang]
-            hits = self._run(searcher, parsed, direct, request, translated)
+            hits = self._hits(searcher, parsed, ranked, request, translated)
         took = round((time.perf_counter() - began) * 1000, 2)
         return SearchResult(
             request.q, request.lang, request.page, request.per_page, total, took, hits,
             hint=_hint(parsed, total), sort=request.sort, facets=facets,
         )
 
-    def _run(
-        self, searcher, parsed: ParsedQuery, direct, request: SearchRequest, translated: set[str]
+    def _hits(
+        self, searcher, parsed: ParsedQuery, ranked: list[tuple[float, int]], request: SearchRequest,
+        translated: set[str],
     ) -> list[Hit]:
-        if parsed.query is None:
-            return []
-        allowed = None if request.lang == "all" else lang_docs(searcher)[request.lang]
-        wanted = request.page * request.per_page
-        if request.sort == "date":
-            ranked = _by_date(searcher, parsed.query, wanted, allowed)
-        elif direct is None or direct is parsed.query:
-            ranked = _by_relevance(searcher, parsed.query, wanted, allowed)
-        else:
-            ranked = _direct_first(searcher, direct, parsed.query, wanted, allowed)
         first = (request.page - 1) * request.per_page
         page = ranked[first : first + request.per_page]
         # Snippets read postings forward, so build the hits in passage order, then rank.
@@ -384,8 +373,8 @@ def _add_translations(searcher, parsed: ParsedQuery, lang: str) -> set[str]:
     if parsed.query is None or lang == "all":
         return set()
     other = lang_docs(searcher)["en" if lang == "ja" else "ja"]
-    seeds = [searcher.stored_fields(docnum) for docnum in
-             _timed_search(searcher, parsed.query, limit=TRANSLATION_SEEDS, filter=other).docs()]
+    best = _timed_search(searcher, parsed.query, limit=TRANSLATION_SEEDS, filter=other)
+    seeds = [searcher.stored_fields(docnum) for docnum, _ in best.items()]
     matched = {hit["pid"] for hit in seeds}
     added: set[str] = set()
     for hit in seeds:
@@ -429,34 +418,46 @@ def _explain(searcher, docnum: int, fields: dict, unit: Unit) -> dict[str, str] 
 
 
 class _DeadlineCollector(WrappingCollector):
-    """Raises TimeLimit once the clock passes the deadline.
+    """Filters matches by document number, optionally records every match, and raises
+    TimeLimit once the clock passes the deadline.
 
-    Whoosh's own TimeLimitCollector uses an alarm outside worker threads only, and it
-    replaces the filter collector's loop (a language filter would be ignored), so this
-    one checks the clock in ``collect`` and sits inside the filter collector.
+    Whoosh's own TimeLimitCollector uses an alarm outside worker threads only, and its
+    FilterCollector runs its own loop, so one loop here does all three. ``seen`` (a set,
+    filled with global document numbers before filtering) lets a ranking pass that has
+    to visit every match anyway count the language facets on the way.
     """
 
-    def __init__(self, child, seconds: float) -> None:
+    def __init__(self, child, seconds: float, allow: set[int] | None = None, seen: set[int] | None = None) -> None:
         super().__init__(child)
         self.deadline = time.monotonic() + seconds
-        self.seen = 0
+        self.allow = allow
+        self.seen = seen
 
     def collect_matches(self) -> None:
-        for sub_docnum in self.matches():
-            self.collect(sub_docnum)
+        child, offset, allow, seen, deadline = self.child, self.offset, self.allow, self.seen, self.deadline
+        for count, sub_docnum in enumerate(child.matches(), 1):
+            if not count % 128 and time.monotonic() > deadline:
+                raise TimeLimit
+            docnum = offset + sub_docnum
+            if seen is not None:
+                seen.add(docnum)
+            if allow is None or docnum in allow:
+                child.collect(sub_docnum)
 
-    def collect(self, sub_docnum: int):
-        self.seen += 1
-        if not self.seen % 128 and time.monotonic() > self.deadline:
-            raise TimeLimit
-        return self.child.collect(sub_docnum)
+    def all_ids(self):
+        """Every allowed match (Whoosh's top-N collector runs the query again for this)."""
+        allow = self.allow
+        return (docnum for docnum in self.child.all_ids() if allow is None or docnum in allow)
 
 
-def _timed_search(searcher, query, filter=None, **options):
-    """``searcher.search`` that gives up after ``SEARCH_SECONDS`` with query_too_complex."""
-    collector = _DeadlineCollector(searcher.collector(**options), SEARCH_SECONDS)
-    if filter is not None:
-        collector = FilterCollector(collector, allow=filter)
+def _timed_search(searcher, query, filter: set[int] | None = None, seen: set[int] | None = None, **options):
+    """``searcher.search`` that gives up after ``SEARCH_SECONDS`` with query_too_complex.
+    With ``seen``, every match is visited (no skipping of low-scoring blocks) and recorded
+    there, whether or not ``filter`` lets it into the results."""
+    inner = searcher.collector(**options, optimize=seen is None)
+    if seen is not None:
+        inner.replace = 0  # Whoosh would drop clauses that can no longer reach the top N
+    collector = _DeadlineCollector(inner, SEARCH_SECONDS, filter, seen)
     try:
         searcher.search_with_collector(query, collector)
     except TimeLimit:
@@ -467,13 +468,44 @@ def _timed_search(searcher, query, filter=None, **options):
     return collector.results()
 
 
-def _by_relevance(searcher, query, wanted: int, allowed) -> list[tuple[float, int]]:
+def _rank(searcher, parsed: ParsedQuery, direct, request: SearchRequest) -> tuple[list[tuple[float, int]], dict[str, int]]:
+    """The ranked passages up to the requested page, and the facet counts.
+
+    The counts cover every passage the query matches (with its translations), in any
+    language. A ranking pass that must visit all matches anyway records them, so most
+    queries walk their postings once: a query with nothing expanded, or one whose direct
+    tier is short of the page, where the pass over the expanded query counts for both
+    tiers (expansion only adds alternatives, so its matches include the direct ones).
+    A separate counting pass remains for a direct tier that fills the page (its ranking
+    may skip low-scoring blocks), for date order, and for negated queries, where the
+    negated word was expanded too and the two queries' matches are unioned."""
+    query = parsed.query
+    if query is None:
+        return [], _facet_counts(searcher, set())
+    allowed = None if request.lang == "all" else lang_docs(searcher)[request.lang]
+    wanted = request.page * request.per_page
+    if request.sort == "date" or parsed.negated:
+        if request.sort == "date":
+            ranked = _by_date(searcher, query, wanted, allowed)
+        elif direct is None or direct is query:
+            ranked = _by_relevance(searcher, query, wanted, allowed)
+        else:
+            ranked, _ = _direct_first(searcher, direct, query, wanted, allowed)
+        return ranked, _facets(searcher, [query, direct] if parsed.negated else [query])
+    matched: set[int] = set()
+    if direct is None or direct is query:
+        return _by_relevance(searcher, query, wanted, allowed, seen=matched), _facet_counts(searcher, matched)
+    ranked, complete = _direct_first(searcher, direct, query, wanted, allowed, seen=matched)
+    return ranked, _facet_counts(searcher, matched) if complete else _facets(searcher, [query])
+
+
+def _by_relevance(searcher, query, wanted: int, allowed, seen: set[int] | None = None) -> list[tuple[float, int]]:
     """The best ``wanted`` passages as (score, docnum), ties ordered by doc_id, section and
     part. Whoosh keeps only a heap of top scores (no sort columns to load); the limit
-    grows while a tie straddles it, so the order is exact."""
+    grows while a tie straddles it, so the order is exact. ``seen`` records every match."""
     limit = wanted
     while True:
-        results = _timed_search(searcher, query, limit=limit + 1, filter=allowed)
+        results = _timed_search(searcher, query, limit=limit + 1, filter=allowed, seen=seen)
         scored = [(score, docnum) for docnum, score in results.items()]
         if len(scored) <= limit or scored[limit - 1][0] != scored[limit][0]:
             break
@@ -481,20 +513,23 @@ def _by_relevance(searcher, query, wanted: int, allowed) -> list[tuple[float, in
     return _break_ties(searcher, scored[:limit])
 
 
-def _direct_first(searcher, direct, expanded, wanted: int, allowed) -> list[tuple[float, int]]:
+def _direct_first(
+    searcher, direct, expanded, wanted: int, allowed, seen: set[int] | None = None
+) -> tuple[list[tuple[float, int]], bool]:
     """Passages that match the words as typed first, in plain-search order; then those
     found only through the other language, by their score, shown below the last direct
     score. So expansion never outranks a direct match, and the first tier is exactly
-    what ``cross=0`` returns."""
+    what ``cross=0`` returns. The flag says whether the expanded query was run in full,
+    its every match recorded in ``seen``."""
     ranked = _by_relevance(searcher, direct, wanted, allowed)
     if len(ranked) >= wanted:
-        return ranked
+        return ranked, False
     direct_docs = {docnum for _, docnum in ranked}  # fewer than asked for: that is all of them
     rest = (lang_docs(searcher)["ja"] | lang_docs(searcher)["en"]) if allowed is None else allowed
     floor = ranked[-1][0] if ranked else None
-    more = _by_relevance(searcher, expanded, wanted - len(ranked), rest - direct_docs)
+    more = _by_relevance(searcher, expanded, wanted - len(ranked), rest - direct_docs, seen=seen)
     return ranked + [(score if floor is None else min(score, floor * EXPANDED_CEILING), docnum)
-                     for score, docnum in more]
+                     for score, docnum in more], True
 
 
 def _break_ties(searcher, scored: list[tuple[float, int]]) -> list[tuple[float, int]]:
@@ -531,10 +566,14 @@ def lang_docs(searcher) -> dict[str, set[int]]:
 def _facets(searcher, queries: list) -> dict[str, int]:
     """Passages matching any of the queries (the words as typed, and with their
     translations), per language whatever the language filter; also the totals."""
-    counts = {"all": 0, "ja": 0, "en": 0}
     matching: set[int] = set()
     for query in dict.fromkeys(q for q in queries if q is not None):  # the same object once
-        matching |= set(_timed_search(searcher, query, limit=1, scored=False).docs())
+        _timed_search(searcher, query, limit=1, scored=False, seen=matching)
+    return _facet_counts(searcher, matching)
+
+
+def _facet_counts(searcher, matching: set[int]) -> dict[str, int]:
+    counts = {"all": 0, "ja": 0, "en": 0}
     if not matching:
         return counts
     for lang, docnums in lang_docs(searcher).items():
