@@ -18,6 +18,9 @@ a format change, or an unreadable index) builds a new ``gen-*`` folder and then 
 ``CURRENT`` with ``os.replace``. File digests and bridge pairs live in per-document
 records inside the index, so the record of what was indexed commits with the postings. A killed run leaves at most an
 unreferenced folder or segment files, cleaned up by the next run.
+
+
+Searchers read segment files from an mmap without copying them (``segments``).
 """
 
 from __future__ import annotations
@@ -38,6 +41,7 @@ from whoosh.fields import ID, NUMERIC, STORED, TEXT, Schema
 from whoosh.writing import CLEAR
 
 from . import analysis, userdict
+from .segments import open_generation
 from .bridge import GLOSSARY_FILE, glossary_pairs
 from .corpus import CorpusFile, Document, Skipped, discover, digest_of, read_bytes, read_document, read_reserved
 from .records import (
@@ -135,7 +139,7 @@ def open_index(index_dir: Path) -> tuple[whoosh_index.Index, str]:
         )
     path = index_dir / current["name"]
     try:
-        return whoosh_index.open_dir(str(path)), current["name"]
+        return open_generation(path), current["name"]
     except Exception as exc:  # Whoosh raises many kinds for a damaged index
         raise IndexUnusable(f"Index at {index_dir} cannot be opened: {exc}") from exc
 
@@ -256,7 +260,7 @@ def _usable_current(index_dir: Path, full: bool, userdict_digest: str, say: Prog
         say(f"{userdict.FILE_NAME} changed: rebuilding")
         return None
     try:
-        whoosh_index.open_dir(str(index_dir / current["name"])).doc_count()
+        open_generation(index_dir / current["name"]).doc_count()
     except Exception as exc:  # a damaged generation is rebuilt, not patched
         say(f"index unreadable ({exc}): rebuilding")
         return None
@@ -335,7 +339,7 @@ def _build_generation(path: Path, files: list[CorpusFile], report: ReindexReport
 
 
 def _update_generation(path: Path, files: list[CorpusFile], report: ReindexReport, context: _Context) -> None:
-    ix = whoosh_index.open_dir(str(path))
+    ix = open_generation(path)
     indexed, glossary_digest = indexed_digests(ix)
     writer = _announcing_writer(ix, context.phase)
     try:
@@ -443,5 +447,5 @@ def indexed_digests(ix: whoosh_index.Index) -> tuple[dict[str, str], str | None]
 
 def count_passages(path: Path) -> int:
     """Passages served (deleted records, kept until a merge, are not counted)."""
-    with whoosh_index.open_dir(str(path)).searcher() as searcher:
+    with open_generation(path).searcher() as searcher:
         return sum(1 for _ in searcher.document_numbers(kind=PASSAGE_KIND))
