@@ -252,33 +252,32 @@ def analyze(text: tuple[str, ...], lang: str | None, as_json: bool) -> None:
 @click.option("--port", type=click.IntRange(1, 65535), default=8000, show_default=True)
 @click.option("--threads", type=click.IntRange(1, 64), default=4, show_default=True,
               help="Worker threads; each keeps its own index reader (memory grows with them).")
+@click.option("--workers", type=click.IntRange(1, 16), default=1, show_default=True,
+              help="Server processes sharing the port, each with --threads threads (one process uses one core).")
 @click.option("--debug", is_flag=True, help="Flask's development server (reloads, tracebacks).")
 @corpus_option
 @index_option
-def serve(host: str, port: int, threads: int, debug: bool, corpus: Path | None, index_dir: Path | None) -> None:
+def serve(host: str, port: int, threads: int, workers: int, debug: bool, corpus: Path | None,
+          index_dir: Path | None) -> None:
     """Serve the search page and the JSON API (waitress); builds the index if missing.
 
-    Example: casearch serve --port 8080
+    With --workers N, one parent process binds the port and supervises N waitress
+    processes (restarting any that die); SIGTERM or Ctrl-C stops them all.
+
+    Example: casearch serve --port 8080 --workers 2
     """
-    from .index import read_current_or_none, reindex as run_reindex, INDEX_FORMAT
+    if debug and workers > 1:
+        raise click.UsageError("--debug runs Flask's single-process development server; drop --workers.")
     from .web import create_app
 
     corpus = corpus or config.corpus_dir()
     index_dir = index_dir or config.index_dir()
-    current = read_current_or_none(index_dir)
-    if current is None or current.get("format") != INDEX_FORMAT:
-        click.echo(f"Building the index at {index_dir} from {corpus} ...", err=True)
-        progress = ReindexProgress(sys.stderr, ReindexProgress.mode_for(sys.stderr, quiet=False))
-        try:
-            report = run_reindex(corpus, index_dir, max_file_bytes=config.max_file_bytes(), progress=progress)
-        except CasearchError as exc:
-            progress.close()
-            raise _fail(exc, EXIT_NOTHING_DONE) from None
-        progress.close()
-        for skipped in report.skipped:
-            click.echo(f"skipped {skipped.path}: {skipped.reason}", err=True)
-        click.echo(report.summary(), err=True)
-    app = create_app({"INDEX_DIR": str(index_dir), "CORPUS_DIR": str(corpus)})
+    _build_index_if_missing(corpus, index_dir)
+    settings = {"INDEX_DIR": str(index_dir), "CORPUS_DIR": str(corpus)}
+    if workers > 1:
+        _serve_workers(lambda: create_app(settings), host, port, workers, threads)
+        return
+    app = create_app(settings)
     click.echo(f"casearch serving on http://{host}:{port}/", err=True)
     if debug:
         app.run(host=host, port=port, debug=True)
@@ -286,6 +285,43 @@ def serve(host: str, port: int, threads: int, debug: bool, corpus: Path | None, 
     import waitress
 
     waitress.serve(app, host=host, port=port, threads=threads, ident="casearch")
+
+
+def _build_index_if_missing(corpus: Path, index_dir: Path) -> None:
+    from .index import read_current_or_none, reindex as run_reindex, INDEX_FORMAT
+
+    current = read_current_or_none(index_dir)
+    if current is not None and current.get("format") == INDEX_FORMAT:
+        return
+    click.echo(f"Building the index at {index_dir} from {corpus} ...", err=True)
+    progress = ReindexProgress(sys.stderr, ReindexProgress.mode_for(sys.stderr, quiet=False))
+    try:
+        report = run_reindex(corpus, index_dir, max_file_bytes=config.max_file_bytes(), progress=progress)
+    except CasearchError as exc:
+        progress.close()
+        raise _fail(exc, EXIT_NOTHING_DONE) from None
+    progress.close()
+    for skipped in report.skipped:
+        click.echo(f"skipped {skipped.path}: {skipped.reason}", err=True)
+    click.echo(report.summary(), err=True)
+
+
+def _serve_workers(make_app, host: str, port: int, workers: int, threads: int) -> None:
+    """Pre-fork serving (``serving.py``): the apps are made in the workers, after the fork."""
+    from .serving import WorkersKeepDying, bind_sockets, serve_workers, socket_url
+
+    try:
+        socks = bind_sockets(host, port, workers)
+    except OSError as exc:
+        raise click.ClickException(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None
+    click.echo(f"casearch serving on {socket_url(socks[0])} with {workers} workers", err=True)
+    try:
+        serve_workers(make_app, socks, workers=workers, threads=threads)
+    except WorkersKeepDying as exc:
+        raise _fail(exc, 1) from None
+    finally:
+        for sock in socks:
+            sock.close()
 
 
 if __name__ == "__main__":
