@@ -76,11 +76,12 @@ def _wait_healthy(url: str, proc: subprocess.Popen, timeout: float) -> None:
 
 
 @contextmanager
-def serve(corpus: Path, index: Path, env: dict[str, str] | None = None) -> Iterator[tuple[str, int]]:
+def serve(corpus: Path, index: Path, env: dict[str, str] | None = None,
+          workers: int = 1) -> Iterator[tuple[str, int]]:
     """(base URL, server pid) of a running ``casearch serve``; stopped on exit."""
     port = free_port()
     argv = casearch_command() + ["serve", "--host", HOST, "--port", str(port),
-                                 "--corpus", str(corpus), "--index", str(index)]
+                                 "--corpus", str(corpus), "--index", str(index), "--workers", str(workers)]
     log = tempfile.TemporaryFile()
     proc = subprocess.Popen(argv, stdout=log, stderr=log, env=env)
     url = f"http://{HOST}:{port}"
@@ -104,6 +105,34 @@ def peak_rss_mb(pid: int) -> float | None:
         return None
     match = re.search(r"^VmHWM:\s+(\d+) kB", status, re.M)
     return int(match.group(1)) / 1024 if match else None
+
+
+def server_pids(pid: int) -> list[int]:
+    """The server process and its worker processes (``serve --workers N``)."""
+    children = []
+    for task in Path(f"/proc/{pid}/task").glob("*/children"):
+        try:
+            children += [int(child) for child in task.read_text().split()]
+        except OSError:
+            continue
+    return [pid, *children]
+
+
+def memory_mb(pid: int) -> dict[str, float | None]:
+    """Peak RSS of the largest process, and the proportional set size (shared pages such
+    as the mmapped index divided between the processes mapping them) summed over the
+    server's processes: the memory the server really holds."""
+    pids = server_pids(pid)
+    peaks = [peak for peak in (peak_rss_mb(p) for p in pids) if peak is not None]
+    pss = 0.0
+    for p in pids:
+        try:
+            rollup = Path(f"/proc/{p}/smaps_rollup").read_text(encoding="ascii", errors="replace")
+        except OSError:
+            continue
+        match = re.search(r"^Pss:\s+(\d+) kB", rollup, re.M)
+        pss += int(match.group(1)) / 1024 if match else 0.0
+    return {"processes": len(pids), "peak_rss_mb": max(peaks) if peaks else None, "pss_mb": pss or None}
 
 
 def warm(url: str, paths: list[str], count: int = 20, seconds: float = 120.0) -> None:
@@ -158,18 +187,22 @@ def run_python_client(url: str, paths: list[str], seconds: float, connections: i
 
 
 def http_throughput(corpus: Path, index: Path, queries: list[tuple[str, str]], seconds: float,
-                    tool: str = "auto", connections: int = 8, env: dict[str, str] | None = None) -> dict:
+                    tool: str = "auto", connections: int = 8, env: dict[str, str] | None = None,
+                    workers: int = 1) -> dict:
     """Requests/s and latency percentiles of /api/search under ``connections`` clients."""
     if tool == "auto":
         tool = "wrk" if shutil.which("wrk") else "python"
     paths = api_paths(queries)
-    with serve(corpus, index, env) as (url, pid):
-        warm(url, paths)
+    with serve(corpus, index, env, workers) as (url, pid):
+        warm(url, paths, count=20 * workers)
         if tool == "wrk":
             result = run_wrk(url, paths, seconds, connections)
         else:
             result = run_python_client(url, paths, seconds, connections)
-        result["server_peak_rss_mb"] = peak_rss_mb(pid)
+        memory = memory_mb(pid)
+        result["server_peak_rss_mb"] = memory["peak_rss_mb"]
+        result["server_pss_mb"] = memory["pss_mb"]
+    result["workers"] = workers
     result["connections"] = connections
     result["rps"] = result["requests"] / result["seconds"] if result["seconds"] else 0.0
     result["load_after"] = os.getloadavg()[0]

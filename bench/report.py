@@ -116,14 +116,22 @@ def main_table(point: dict, baselines: dict, variants: dict | None = None, growt
     ]
     if http:
         rows += [
-            (f"`/api/search` throughput ({http['tool']}, {http['connections']} connections, "
-             f"{http['seconds']:.0f} s, {http['requests']:,} requests, {http.get('non_2xx', 0)} non-2xx)",
+            (f"`/api/search` throughput, `serve --workers {http.get('workers', 1)}` ({http['tool']}, "
+             f"{http['connections']} connections, {http['seconds']:.0f} s, {http['requests']:,} requests, "
+             f"{http.get('non_2xx', 0)} non-2xx)",
              f"{http['rps']:.0f} req/s", "", "≥ 300 req/s", _verdict(t["rps"])),
             ("`/api/search` latency p50 / p95 / p99 under load",
              " / ".join(f"{float(http['ms'][str(p)]):.1f}" for p in (50, 95, 99)) + " ms", "", "p99 < 50 ms",
              _verdict(t["http p99"])),
-            ("Server peak memory (VmHWM)", f"{_fmt(http.get('server_peak_rss_mb'), 0)} MiB", "", "", ""),
+            ("Server memory: peak RSS of the largest process / PSS of all its processes",
+             f"{_fmt(http.get('server_peak_rss_mb'), 0)} / {_fmt(http.get('server_pss_mb'), 0)} MiB", "", "", ""),
         ]
+    single = point.get("http_single")
+    if single:
+        rows.append(("`/api/search` with `serve --workers 1` (same load): req/s; p50 / p99",
+                     f"{single['rps']:.0f} req/s; " + " / ".join(f"{float(single['ms'][str(p)]):.1f}" for p in (50, 99))
+                     + " ms", f"{_fmt(_ratio(http['rps'], single['rps']))}× with {http.get('workers', 1)} workers",
+                     "", ""))
     lines = ["| figure | value | ratio | target | result |", "|---|---:|---:|---|---|"]
     lines += [f"| {a} | {b} | {c} | {d} | {e} |" for a, b, c, d, e in rows]
     return "\n".join(lines)

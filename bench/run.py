@@ -60,6 +60,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--http-seconds", type=float, help="load duration at scale 1 (default 20; --limit 3)")
     p.add_argument("--growth-http-seconds", type=float, help="load duration at other scales (default 8)")
     p.add_argument("--load", choices=("auto", "wrk", "python", "none"), default="auto")
+    p.add_argument("--workers", type=int, default=min(2, os.cpu_count() or 1),
+                   help="`casearch serve --workers N` under load (default: 2, or 1 on one core); "
+                        "at scale 1 one worker is measured too")
     p.add_argument("--no-variants", action="store_true", help="skip the feature-cost measurements")
     p.add_argument("--variant-runs", type=int, help="timed runs per configuration (default 200)")
     p.add_argument("--query-subset", type=int, help="use only the first N queries of each class")
@@ -206,7 +209,10 @@ def measure_point(args, source: Path, scale: Fraction, queries, env) -> tuple[di
         seconds = args.http_seconds if main_point else args.growth_http_seconds
         log(f"scale {label}: /api/search load for {seconds:.0f} s")
         try:
-            http = http_load.http_throughput(corpus, index, queries, seconds, args.load, env=env)
+            http = http_load.http_throughput(corpus, index, queries, seconds, args.load, env=env, workers=args.workers)
+            if main_point and args.workers > 1:
+                log(f"scale {label}: the same load on one worker process")
+                point["http_single"] = http_load.http_throughput(corpus, index, queries, seconds, args.load, env=env)
         except (OSError, RuntimeError, subprocess.SubprocessError) as exc:  # keep the other figures
             log(f"scale {label}: HTTP load failed: {exc!r}")
             point["http_error"] = repr(exc)
