@@ -4,6 +4,8 @@ VENV := .venv
 BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8000
+# Server processes (one core each); WORKERS=1 runs a single process.
+WORKERS ?= 2
 PYTEST_ARGS ?=
 
 .PHONY: serve test test-fast reindex clean browser screenshots
@@ -18,7 +20,7 @@ $(VENV)/.installed: pyproject.toml | $(BIN)/python
 	touch $@
 
 serve: $(VENV)/.installed
-	$(BIN)/casearch serve --host $(HOST) --port $(PORT)
+	$(BIN)/casearch serve --host $(HOST) --port $(PORT) --workers $(WORKERS)
 
 reindex: $(VENV)/.installed
 	$(BIN)/casearch reindex
