@@ -195,6 +195,8 @@ def test_keyboard_only_search(page) -> None:
     assert page.evaluate("document.activeElement.className") == "skip-link"
     assert page.evaluate("getComputedStyle(document.activeElement).top") == "0px"  # visible when focused
     page.keyboard.press("Enter")
+    # the jump to #main lands after the key press returns: wait for it (it failed once, under load)
+    page.wait_for_function("location.hash === '#main'", timeout=10_000)
     assert urlparse(page.url).fragment == "main"
     for _ in range(30):
         page.keyboard.press("Tab")
