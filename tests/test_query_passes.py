@@ -10,6 +10,7 @@ import pytest
 from whoosh import query as wq
 
 from casearch import search as search_mod
+from casearch.bridge import Bridge, Pair, english_terms, japanese_terms
 from casearch.index import reindex
 from casearch.matchers import AdjacentPhrase, Excluding
 from casearch.querylang import parse
@@ -166,3 +167,29 @@ def test_excluded_word_removes_the_first_passage_too(tmp_path: Path) -> None:
             pytest.fail("Whoosh's AND NOT no longer keeps the first passage: Excluding can go")
     for q in ["railway -energy", "railway NOT energy"]:
         assert [h.doc_id for h in everything(engine, q)] == ["c-railway"]
+
+
+@pytest.mark.parametrize("ja, en, field", [
+    ("ファイル", "file", "body"),  # one dictionary word: searched as that word
+    ("宇宙", "space", "body"),
+    ("習近平", "Xi Jinping", "body_ngram"),  # MeCab splits the name: by its characters
+    ("トカエフ", "Tokayev", "body_ngram"),  # unknown to UniDic
+    ("天然ガス", "natural gas", "body_ngram"),  # two words: the text may join or split them
+    ("列", "row", "body_ngram"),  # one character: also inside longer words
+])
+def test_japanese_counterparts_are_words_only_when_mecab_reads_one_word(ja: str, en: str, field: str) -> None:
+    bridge = Bridge([Pair(ja, en, "dictionary", japanese_terms(ja), english_terms(en))])
+    [counterpart] = bridge.counterparts(english_terms(en))
+    assert counterpart.field == field
+    if field == "body":
+        assert counterpart.terms == japanese_terms(ja)
+
+
+def test_one_word_counterpart_finds_what_the_character_phrase_found(tmp_path: Path) -> None:
+    write(tmp_path / "c/a.md", "# a\n\nファイルを開く。\n")
+    write(tmp_path / "c/b.md", "# b\n\nファイルシステムの話。\n")
+    write(tmp_path / "c/_glossary.tsv", "ファイル\tfile\n")
+    reindex(tmp_path / "c", tmp_path / "i")
+    engine = Engine(tmp_path / "i")
+    found = {h.doc_id for h in everything(engine, "file")}
+    assert found == {"a", "b"}

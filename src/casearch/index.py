@@ -19,7 +19,6 @@ a format change, or an unreadable index) builds a new ``gen-*`` folder and then 
 records inside the index, so the record of what was indexed commits with the postings. A killed run leaves at most an
 unreferenced folder or segment files, cleaned up by the next run.
 
-
 Searchers read segment files from an mmap without copying them (``segments``).
 """
 

@@ -6,10 +6,11 @@
                        the requested page -> snippets from stored offsets
     Engine.document    a whole document's sections, optionally highlighted for a query
 
-The engine keeps no searcher between calls: each call opens one (about a millisecond),
-uses it, and closes it, so a commit by a concurrent reindex is seen by the next call and
-no searcher is ever shared between threads. Results are plain dataclasses; the web page,
-the JSON endpoint and the CLI all render the same ``SearchResult``.
+Each thread keeps its own searcher and opens a new one when a commit or a full rebuild
+changed the generation (never ``refresh()``), so a concurrent reindex is seen by the next
+call and no searcher is shared between threads. One pass over the postings usually both
+ranks and counts the facets (``_rank``). Results are plain dataclasses; the web page, the
+JSON endpoint and the CLI all render the same ``SearchResult``.
 """
 
 from __future__ import annotations
