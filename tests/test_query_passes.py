@@ -41,6 +41,14 @@ def many_engine(tmp_path_factory: pytest.TempPathFactory) -> Engine:
     return Engine(root / "i")
 
 
+def small_engine(root: Path, files: dict[str, str]) -> Engine:
+    """An engine over a corpus of these files (name -> text)."""
+    for name, text in files.items():
+        write(root / "c" / name, text)
+    reindex(root / "c", root / "i")
+    return Engine(root / "i")
+
+
 def everything(engine: Engine, q: str, **params: str) -> list:
     """Every hit, paging through with the largest page."""
     hits, page = [], 1
@@ -123,11 +131,11 @@ def test_adjacent_phrase_matches_and_scores_as_whoosh_phrase(engine: Engine, man
 
 
 def test_adjacent_phrase_needs_the_words_in_order_and_touching(tmp_path: Path) -> None:
-    write(tmp_path / "c/a.md", "# a\n\nnatural gas pipeline\n")
-    write(tmp_path / "c/b.md", "# b\n\ngas natural pipeline\n")
-    write(tmp_path / "c/c.md", "# c\n\nnatural and gas, gas natural gas\n")
-    reindex(tmp_path / "c", tmp_path / "i")
-    engine = Engine(tmp_path / "i")
+    engine = small_engine(tmp_path, {
+        "a.md": "# a\n\nnatural gas pipeline\n",
+        "b.md": "# b\n\ngas natural pipeline\n",
+        "c.md": "# c\n\nnatural and gas, gas natural gas\n",
+    })
     with engine.searcher() as searcher:
         def docs(words: list[str]) -> set[str]:
             return {searcher.stored_fields(n)["doc_id"] for n in searcher.search(AdjacentPhrase("body", words), limit=None).docs()}
@@ -153,11 +161,11 @@ def test_translation_seeds_are_the_best_passages_of_the_other_language(
 def test_excluded_word_removes_the_first_passage_too(tmp_path: Path) -> None:
     # Whoosh's AND NOT kept a segment's first candidate when the excluded word's postings
     # started on an earlier passage: b-both holds both words and came back.
-    write(tmp_path / "c/a-only-energy.md", "# x\n\nenergy alone\n")
-    write(tmp_path / "c/b-both.md", "# x\n\nrailway and energy\n")
-    write(tmp_path / "c/c-railway.md", "# x\n\nrailway alone\n")
-    reindex(tmp_path / "c", tmp_path / "i")
-    engine = Engine(tmp_path / "i")
+    engine = small_engine(tmp_path, {
+        "a-only-energy.md": "# x\n\nenergy alone\n",
+        "b-both.md": "# x\n\nrailway and energy\n",
+        "c-railway.md": "# x\n\nrailway alone\n",
+    })
     with engine.searcher() as searcher:
         query = Excluding(wq.Term("body", "railwai"), wq.Term("body", "energi"))
         plain = wq.AndNot(wq.Term("body", "railwai"), wq.Term("body", "energi"))
@@ -186,10 +194,10 @@ def test_japanese_counterparts_are_words_only_when_mecab_reads_one_word(ja: str,
 
 
 def test_one_word_counterpart_finds_what_the_character_phrase_found(tmp_path: Path) -> None:
-    write(tmp_path / "c/a.md", "# a\n\nファイルを開く。\n")
-    write(tmp_path / "c/b.md", "# b\n\nファイルシステムの話。\n")
-    write(tmp_path / "c/_glossary.tsv", "ファイル\tfile\n")
-    reindex(tmp_path / "c", tmp_path / "i")
-    engine = Engine(tmp_path / "i")
+    engine = small_engine(tmp_path, {
+        "a.md": "# a\n\nファイルを開く。\n",
+        "b.md": "# b\n\nファイルシステムの話。\n",
+        "_glossary.tsv": "ファイル\tfile\n",
+    })
     found = {h.doc_id for h in everything(engine, "file")}
     assert found == {"a", "b"}
