@@ -201,3 +201,15 @@ def test_one_word_counterpart_finds_what_the_character_phrase_found(tmp_path: Pa
     })
     found = {h.doc_id for h in everything(engine, "file")}
     assert found == {"a", "b"}
+
+
+def test_all_matches_of_a_filtered_search_keep_the_filter(many_engine: Engine) -> None:
+    # Whoosh's top-N collector answers docs() by running the query again; the filter
+    # must still apply (the translation seeds once got every language through it).
+    with many_engine.searcher() as searcher:
+        query = parse("energy OR エネルギー", IndexVocabulary(searcher)).query
+        japanese = search_mod.lang_docs(searcher)["ja"]
+        english = search_mod.lang_docs(searcher)["en"]
+        assert set(searcher.search(query, limit=None).docs()) & japanese  # both languages match
+        docs = set(search_mod._timed_search(searcher, query, limit=1, filter=english).docs())
+        assert docs and docs <= english

@@ -450,6 +450,11 @@ class _DeadlineCollector(WrappingCollector):
         allow = self.allow
         return (docnum for docnum in self.child.all_ids() if allow is None or docnum in allow)
 
+    def results(self):
+        results = self.child.results()
+        results.collector = self  # so that results.docs() asks all_ids above, filter kept
+        return results
+
 
 def _timed_search(searcher, query, filter: set[int] | None = None, seen: set[int] | None = None, **options):
     """``searcher.search`` that gives up after ``SEARCH_SECONDS`` with query_too_complex.

@@ -10,7 +10,8 @@ cores by running more processes on the same port:
 
 One shared socket was measured first: the worker that woke first accepted a whole burst of
 connections (all 8 of a load generator's in 7 runs of 12) and the other core sat idle. With
-a socket per worker the kernel hashes each connection to one of them (never 8/0 in 12 runs).
+a socket per worker the kernel hashes each connection to one of them (never 8/0 in 12 runs of
+a prototype launcher that bound the sockets this way).
 The parent keeps every socket open, so a replacement worker inherits its predecessor's
 queue and no accepted connection is lost; connections queued on a dead worker's socket wait
 for its replacement. Where SO_REUSEPORT is missing, all workers share one socket.
