@@ -6,6 +6,8 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 # Server processes (one core each); WORKERS=1 runs a single process.
 WORKERS ?= 2
+# Search engine: whoosh (default) or tantivy; an index built by the other one is refused.
+ENGINE ?= $(or $(CASEARCH_ENGINE),whoosh)
 PYTEST_ARGS ?=
 
 .PHONY: serve test test-fast reindex clean browser screenshots
@@ -16,14 +18,14 @@ $(BIN)/python:
 
 # Reinstall only when the project definition changes.
 $(VENV)/.installed: pyproject.toml | $(BIN)/python
-	$(BIN)/python -m pip install --quiet -e '.[test,crosslingual]'
+	$(BIN)/python -m pip install --quiet -e '.[test,crosslingual,tantivy]'
 	touch $@
 
 serve: $(VENV)/.installed
-	$(BIN)/casearch serve --host $(HOST) --port $(PORT) --workers $(WORKERS)
+	$(BIN)/casearch serve --host $(HOST) --port $(PORT) --workers $(WORKERS) --engine $(ENGINE)
 
 reindex: $(VENV)/.installed
-	$(BIN)/casearch reindex
+	$(BIN)/casearch reindex --engine $(ENGINE)
 
 test: $(VENV)/.installed browser
 	$(BIN)/python -m pytest $(PYTEST_ARGS)

@@ -27,7 +27,7 @@ from pathlib import Path
 
 import pytest
 
-from casearch.index import indexed_digests, open_index
+from casearch.index import indexed_digests, open_reader
 from casearch.search import Engine, validate_request
 
 PAUSE = 1.0  # seconds the CLI waits at each phase; the kill lands inside that wait
@@ -80,11 +80,11 @@ def ids_for(index_dir: Path, q: str) -> set[str]:
 
 def assert_state(index_dir: Path, state: str) -> None:
     """The index opens and holds exactly ``state``: every document and nothing else."""
-    ix, _ = open_index(index_dir)
+    reader, _ = open_reader(index_dir, "whoosh")
     try:
-        stored = indexed_digests(ix)
+        stored = indexed_digests(reader)
     finally:
-        ix.close()
+        reader.close()
     digests, glossary = stored if isinstance(stored, tuple) else (stored, None)
     assert digests == expected_digests(state)
     if glossary is not None:

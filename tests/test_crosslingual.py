@@ -28,8 +28,8 @@ def search(engine: Engine, q: str, **params: str):
 
 
 def pairs(engine: Engine) -> set[tuple[str, str, str]]:
-    with engine.searcher() as searcher:
-        return {(p.ja, p.en.lower(), p.source) for p in engine.bridge(searcher).pairs}
+    with engine.reader() as reader:
+        return {(p.ja, p.en.lower(), p.source) for p in engine.bridge(reader).pairs}
 
 
 def test_gloss_pairs_skip_names_split_into_glossed_pieces() -> None:
@@ -85,8 +85,8 @@ def test_dictionary_directions_on_the_article(engine: Engine) -> None:
 def test_switch_off_gives_plain_search(engine: Engine, monkeypatch: pytest.MonkeyPatch) -> None:
     queries = ["pipeline", "パイプライン", "mutual assistance", "鉄道 OR railway", "Tokayev", "サミット"]
     off = {q: search(engine, q, cross="0") for q in queries}
-    monkeypatch.setattr(search_mod, "load_bridge", lambda searcher: Bridge([]))
-    monkeypatch.setattr(search_mod, "_add_translations", lambda searcher, parsed, lang: set())
+    monkeypatch.setattr(search_mod, "load_bridge", lambda reader: Bridge([]))
+    monkeypatch.setattr(search_mod, "_add_translations", lambda stored, parsed, lang: set())
     empty = Engine(engine.index_dir)
     for q in queries:
         plain = search(empty, q)

@@ -11,7 +11,7 @@ import pytest
 
 from casearch import index as index_mod
 from casearch.errors import IndexLocked, IndexMissing, IndexUnusable
-from casearch.index import INDEX_FORMAT, open_index, reindex
+from casearch.index import INDEX_FORMAT, open_reader, reindex
 from casearch.search import Engine, validate_request
 
 from conftest import write
@@ -82,10 +82,12 @@ def test_other_format_version_is_rebuilt(small_corpus: Path, tmp_path: Path) -> 
     reindex(small_corpus, ix)
     (ix / "CURRENT").write_text(json.dumps({"format": "0.0", "name": "gen-old"}))
     with pytest.raises(IndexUnusable):
-        open_index(ix)
+        open_reader(ix, "whoosh")
     report = reindex(small_corpus, ix)
     assert report.full and report.added == 2
-    assert report.passages == 2 and open_index(ix)[0].doc_count() == 2 + 2 + 2 + 1  # passages, documents, pairs, glossary
+    reader, _ = open_reader(ix, "whoosh")
+    assert report.passages == 2 and reader.totals() == {"documents": 2, "passages": 2}
+    assert len(list(reader.records("pairs"))) == 2 and len(list(reader.records("glossary"))) == 1
 
 
 def test_failure_during_full_build_leaves_previous_index_serving(
@@ -146,7 +148,7 @@ def test_a_second_reindex_is_refused_while_one_holds_the_lock(small_corpus: Path
 
 def test_missing_index_is_reported(tmp_path: Path) -> None:
     with pytest.raises(IndexMissing):
-        open_index(tmp_path / "none")
+        open_reader(tmp_path / "none", "whoosh")
 
 
 def test_old_generations_are_cleaned_up(small_corpus: Path, tmp_path: Path) -> None:

@@ -12,9 +12,10 @@ from whoosh import query as wq
 from casearch import search as search_mod
 from casearch.bridge import Bridge, Pair, english_terms, japanese_terms
 from casearch.index import reindex
-from casearch.matchers import AdjacentPhrase, Excluding
+from casearch.engines.whoosh_engine import reader as whoosh_reader
+from casearch.engines.whoosh_engine.matchers import AdjacentPhrase, Excluding
 from casearch.querylang import parse
-from casearch.search import Engine, IndexVocabulary, validate_request
+from casearch.search import Engine, validate_request
 
 from conftest import write
 
@@ -118,7 +119,8 @@ def test_adjacent_phrase_matches_and_scores_as_whoosh_phrase(engine: Engine, man
     rng = random.Random(11)
     compared = matched = 0
     for target in (engine, many_engine):
-        with target.searcher() as searcher:
+        with target.reader() as reader:
+            searcher = reader.searcher
             for field, words in _phrases(searcher, rng, 150):
                 for boost in (1.0, 0.3):
                     ours = searcher.search(AdjacentPhrase(field, words, boost=boost), limit=None)
@@ -136,7 +138,9 @@ def test_adjacent_phrase_needs_the_words_in_order_and_touching(tmp_path: Path) -
         "b.md": "# b\n\ngas natural pipeline\n",
         "c.md": "# c\n\nnatural and gas, gas natural gas\n",
     })
-    with engine.searcher() as searcher:
+    with engine.reader() as reader:
+        searcher = reader.searcher
+
         def docs(words: list[str]) -> set[str]:
             return {searcher.stored_fields(n)["doc_id"] for n in searcher.search(AdjacentPhrase("body", words), limit=None).docs()}
 
@@ -150,10 +154,10 @@ def test_translation_seeds_are_the_best_passages_of_the_other_language(
     many_engine: Engine, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(search_mod, "TRANSLATION_SEEDS", 3)
-    with many_engine.searcher() as searcher:
-        parsed = parse("energy", IndexVocabulary(searcher))
-        english = sum(1 for _ in searcher.search(parsed.query, limit=None, filter=search_mod.lang_docs(searcher)["en"]))
-        added = search_mod._add_translations(searcher, parsed, "ja")
+    with many_engine.reader() as reader:
+        parsed = parse("energy", reader)
+        english = reader.count(parsed.query)["en"]
+        added = search_mod._add_translations(search_mod._StoredFields(reader), parsed, "ja")
     assert english > 3
     assert len(added) == 3 and all(pid.startswith("ja") for pid in added)
 
@@ -166,7 +170,8 @@ def test_excluded_word_removes_the_first_passage_too(tmp_path: Path) -> None:
         "b-both.md": "# x\n\nrailway and energy\n",
         "c-railway.md": "# x\n\nrailway alone\n",
     })
-    with engine.searcher() as searcher:
+    with engine.reader() as reader:
+        searcher = reader.searcher
         query = Excluding(wq.Term("body", "railwai"), wq.Term("body", "energi"))
         plain = wq.AndNot(wq.Term("body", "railwai"), wq.Term("body", "energi"))
         ids = lambda q: {searcher.stored_fields(n)["doc_id"] for n in searcher.search(q, limit=None).docs()}  # noqa: E731
@@ -206,10 +211,11 @@ def test_one_word_counterpart_finds_what_the_character_phrase_found(tmp_path: Pa
 def test_all_matches_of_a_filtered_search_keep_the_filter(many_engine: Engine) -> None:
     # Whoosh's top-N collector answers docs() by running the query again; the filter
     # must still apply (the translation seeds once got every language through it).
-    with many_engine.searcher() as searcher:
-        query = parse("energy OR エネルギー", IndexVocabulary(searcher)).query
-        japanese = search_mod.lang_docs(searcher)["ja"]
-        english = search_mod.lang_docs(searcher)["en"]
+    with many_engine.reader() as reader:
+        searcher = reader.searcher
+        query = whoosh_reader.compile_query(parse("energy OR エネルギー", reader).query)
+        japanese = reader.lang_docs()["ja"]
+        english = reader.lang_docs()["en"]
         assert set(searcher.search(query, limit=None).docs()) & japanese  # both languages match
-        docs = set(search_mod._timed_search(searcher, query, limit=1, filter=english).docs())
+        docs = set(whoosh_reader._timed_search(searcher, query, limit=1, filter=english).docs())
         assert docs and docs <= english

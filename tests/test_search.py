@@ -209,7 +209,7 @@ def test_sort_by_date_puts_newest_first_and_undated_last(tmp_path: Path) -> None
 
 
 def test_time_cap_answers_query_too_complex(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from casearch import search as search_mod
+    from casearch.engines.whoosh_engine import reader as search_mod
     from casearch.errors import QueryError
 
     for n in range(300):

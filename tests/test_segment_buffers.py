@@ -19,8 +19,9 @@ from whoosh import index as whoosh_index
 from whoosh.query import Term
 
 from casearch import index as index_mod
-from casearch import segments
-from casearch.index import open_index, reindex
+from casearch.engines import whoosh_engine
+from casearch.engines.whoosh_engine import segments
+from casearch.index import reindex
 from casearch.search import Engine, validate_request
 
 from conftest import write
@@ -28,6 +29,12 @@ from conftest import write
 # terms, phrases, prefixes, negation, OR, readings: each finds passages in the test corpus
 QUERIES = ["パイプライン", "pipeline", "天然 ガス", "鉄道", "pre*", '"natural gas"', "目的", "Kazakhstan",
            "-gas pipeline", "ガス OR 石油", "ぱいぷらいん"]
+
+
+def open_index(index_dir: Path):
+    """The serving generation as a Whoosh index read through our mmap storage."""
+    name = index_mod.read_current(index_dir)["name"]
+    return segments.open_generation(index_dir / name), name
 
 
 def _postings_files(searcher) -> list:
@@ -69,11 +76,11 @@ def test_searcher_reopened_after_commit_reads_the_map(small_index: Path) -> None
     engine = Engine(small_index)
     try:
         assert [h.doc_id for h in engine.search(validate_request({"q": "鉄道"})).hits] == ["rail"]
-        first = engine._local.state.searcher
+        first = engine._local.state.reader.searcher
         write(small_index.parent / "corpus" / "road.md", "---\ntitle: 道路\n---\n新しい鉄道と道路。\n")
         assert reindex(small_index.parent / "corpus", small_index).added == 1  # an incremental commit
         assert {h.doc_id for h in engine.search(validate_request({"q": "鉄道"})).hits} == {"rail", "road"}
-        reopened = engine._local.state.searcher
+        reopened = engine._local.state.reader.searcher
         assert reopened is not first
         assert all(isinstance(f, segments._MappedReader) for f in _postings_files(reopened))
     finally:
@@ -92,7 +99,7 @@ def test_search_results_match_plain_whoosh_storage(index_dir: Path, q: str, monk
 
     mapped = results(Engine(index_dir))
     with monkeypatch.context() as patch:
-        patch.setattr(index_mod, "open_generation", lambda path: whoosh_index.open_dir(str(path)))
+        patch.setattr(whoosh_engine, "open_generation", lambda path: whoosh_index.open_dir(str(path)))
         plain = results(Engine(index_dir))
     assert mapped == plain
     assert mapped["total"] > 0 and mapped["hits"]
@@ -100,7 +107,7 @@ def test_search_results_match_plain_whoosh_storage(index_dir: Path, q: str, monk
 
 def test_stored_fields_match_plain_whoosh_storage(small_index: Path) -> None:
     generation = small_index / index_mod.read_current(small_index)["name"]
-    with index_mod.open_generation(generation).searcher() as mapped, \
+    with segments.open_generation(generation).searcher() as mapped, \
             whoosh_index.open_dir(str(generation)).searcher() as plain:
         assert list(mapped.documents()) == list(plain.documents()) != []
 

@@ -7,7 +7,7 @@ import pytest
 
 from casearch.index import reindex
 from casearch.search import Engine, validate_request
-from casearch.suggest import complete, did_you_mean, edit_distance, vocabulary_field, with_suggestion
+from casearch.suggest import complete, did_you_mean, edit_distance, VOCABULARY_FIELD, with_suggestion
 
 from conftest import write
 
@@ -28,10 +28,8 @@ def test_edit_distance(a: str, b: str, distance: int) -> None:
 
 
 def test_the_vocabulary_is_the_unstemmed_field(engine: Engine) -> None:
-    with engine.searcher() as searcher:
-        field = vocabulary_field(searcher)
-        assert field == "body_surface"
-        words = {t.decode() if isinstance(t, bytes) else t for t in searcher.reader().expand_prefix(field, "pipel")}
+    with engine.reader() as reader:
+        words = set(reader.expand_prefix(VOCABULARY_FIELD, "pipel"))
     assert "pipeline" in words and "pipelin" not in words  # surface forms, not Porter stems
 
 
@@ -96,9 +94,9 @@ def test_a_rare_word_without_a_commoner_neighbour_is_left_alone(typo_engine: Eng
 
 
 def test_did_you_mean_leaves_known_words(typo_engine: Engine) -> None:
-    with typo_engine.searcher() as searcher:
-        assert did_you_mean(searcher, "pipeline east", total=12) is None
-        assert did_you_mean(searcher, "Report", total=12) is None  # a title word, not in bodies
+    with typo_engine.reader() as reader:
+        assert did_you_mean(reader, "pipeline east", total=12) is None
+        assert did_you_mean(reader, "Report", total=12) is None  # a title word, not in bodies
 
 
 # --- completions -------------------------------------------------------------------------
@@ -117,31 +115,31 @@ def test_did_you_mean_leaves_known_words(typo_engine: Engine) -> None:
     ],
 )
 def test_completions(engine: Engine, typed: str, expected: str) -> None:
-    with engine.searcher() as searcher:
-        assert expected in complete(searcher, typed)
+    with engine.reader() as reader:
+        assert expected in complete(reader, typed)
 
 
 def test_completions_are_bounded_and_ranked_by_frequency(typo_engine: Engine) -> None:
-    with typo_engine.searcher() as searcher:
-        completions = complete(searcher, "pip", limit=2)
+    with typo_engine.reader() as reader:
+        completions = complete(reader, "pip", limit=2)
         assert completions[0] == "pipeline"  # 12 passages before pipline and pipette (1 each)
         assert len(completions) == 2
-        assert len(complete(searcher, "p", limit=500)) <= 20
+        assert len(complete(reader, "p", limit=500)) <= 20
 
 
 def test_completion_shows_the_written_form_not_the_folded_one(typo_engine: Engine) -> None:
-    with typo_engine.searcher() as searcher:
-        assert "サーバー" in complete(searcher, "サー")  # indexed as サーバ (long vowel folded)
+    with typo_engine.reader() as reader:
+        assert "サーバー" in complete(reader, "サー")  # indexed as サーバ (long vowel folded)
 
 
 @pytest.mark.parametrize("typed", ["鉄道 ", "pipe*", "zzzzqqq", "(", '"パイ"'])
 def test_nothing_to_complete(engine: Engine, typed: str) -> None:
     # a finished word (trailing space), a prefix query, an unknown beginning, syntax
-    with engine.searcher() as searcher:
-        assert complete(searcher, typed) == []
+    with engine.reader() as reader:
+        assert complete(reader, typed) == []
 
 
 def test_lone_particles_are_not_offered(engine: Engine) -> None:
-    with engine.searcher() as searcher:
-        assert "の" not in complete(searcher, "の", limit=20)
-        assert "the" not in complete(searcher, "th", limit=20)
+    with engine.reader() as reader:
+        assert "の" not in complete(reader, "の", limit=20)
+        assert "the" not in complete(reader, "th", limit=20)

@@ -327,6 +327,7 @@ def split_lemma(lemma: str | None) -> tuple[str | None, str | None]:
 
 # --- character and reading grams --------------------------------------------------
 
+_JAPANESE_RUN = re.compile(_JAPANESE_CHAR.pattern + "+")
 Gram = tuple[str, int, int, int]  # (text, position, start, end) in original offsets
 
 
@@ -335,13 +336,18 @@ def ngrams(analysis: Analysis) -> Iterator[Gram]:
     character is its own gram. Positions leave a gap between runs."""
     normalized = analysis.normalized
     position = 0
-    for run in re.finditer(_JAPANESE_CHAR.pattern + "+", normalized.text):
+    for run in japanese_runs(normalized.text):
         text, offset = to_katakana(run.group()), run.start()
         if len(text) == 1:
             yield (text, position, *normalized.span(offset, offset + 1))
         for i in range(len(text) - 1):
             yield (text[i : i + 2], position + i, *normalized.span(offset + i, offset + i + 2))
         position += len(text) + 1
+
+
+def japanese_runs(text: str) -> Iterator[re.Match[str]]:
+    """The runs of Japanese characters that character bigrams are taken from."""
+    return _JAPANESE_RUN.finditer(text)
 
 
 def reading_grams(tokens: list[Token]) -> Iterator[Gram]:
@@ -409,15 +415,22 @@ class CasearchTokenizer(Tokenizer):
             yield out
 
     def _grams(self, value: str) -> Iterator[Gram]:
-        analysis = analyze_full(value)
-        if self.kind == "ngram":
-            return ngrams(analysis)
-        if self.kind == "reading":
-            return reading_grams(analysis.tokens)
-        return (
-            (getattr(t, self.kind), t.position, t.start, t.end)
-            for t in analysis.tokens if t.indexed and getattr(t, self.kind)
-        )
+        return field_grams(self.kind, value)
+
+
+def field_grams(kind: str, text: str) -> Iterator[Gram]:
+    """The token stream a field of ``kind`` indexes: (term, position, start, end). Both
+    engines index exactly these (Whoosh through ``CasearchTokenizer``, tantivy as
+    pre-tokenized text)."""
+    analysis = analyze_full(text)
+    if kind == "ngram":
+        return ngrams(analysis)
+    if kind == "reading":
+        return reading_grams(analysis.tokens)
+    return (
+        (getattr(t, kind), t.position, t.start, t.end)
+        for t in analysis.tokens if t.indexed and getattr(t, kind)
+    )
 
 
 def analyzer(kind: str = "term") -> CasearchTokenizer:

@@ -16,7 +16,10 @@ import click
 
 from . import config
 from .console import ReindexProgress, result_lines, stats_lines
-from .errors import CasearchError, ConfigError, CorpusMissing, IndexLocked, IndexMissing, IndexUnusable, QueryError
+from .engines import ENGINES
+from .errors import (
+    CasearchError, ConfigError, CorpusMissing, EngineUnavailable, IndexLocked, IndexMissing, IndexUnusable, QueryError,
+)
 
 EXIT_SKIPPED = 1
 EXIT_USAGE = 2
@@ -37,6 +40,24 @@ index_option = click.option(
     "--index", "index_dir", type=click.Path(path_type=Path), default=None,
     help="Index folder (default ./index, or $CASEARCH_INDEX).",
 )
+
+engine_option = click.option(
+    "--engine", type=click.Choice(ENGINES), default=None,
+    help="Search engine (default whoosh, or $CASEARCH_ENGINE); tantivy needs pip install 'casearch[tantivy]'.",
+)
+
+
+def _engine(chosen: str | None) -> str:
+    """The engine asked for, checked to be installed (exit 1 with what to run if not)."""
+    from . import engines
+
+    try:
+        name = chosen or config.engine()
+    except ConfigError as exc:
+        raise _fail(exc, EXIT_USAGE) from None
+    if not engines.available(name):
+        raise _fail(EngineUnavailable(f"The {name} engine is not installed"), 1)
+    return name
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -68,7 +89,8 @@ def _use_color(color: bool | None, stream) -> bool:
 @index_option
 @click.option("--full", is_flag=True, help="Rebuild everything instead of only changed files.")
 @click.option("--quiet", "-q", is_flag=True, help="No progress: only skipped files and the summary line.")
-def reindex(corpus: Path | None, index_dir: Path | None, full: bool, quiet: bool) -> None:
+@engine_option
+def reindex(corpus: Path | None, index_dir: Path | None, full: bool, quiet: bool, engine: str | None) -> None:
     """Bring the index up to date with the corpus.
 
     Prints one summary line; progress and skipped files go to stderr (a progress bar on
@@ -79,6 +101,7 @@ def reindex(corpus: Path | None, index_dir: Path | None, full: bool, quiet: bool
     """
     from .index import reindex as run_reindex
 
+    engine = _engine(engine)
     corpus = corpus or config.corpus_dir()
     index_dir = index_dir or config.index_dir()
     try:
@@ -87,7 +110,9 @@ def reindex(corpus: Path | None, index_dir: Path | None, full: bool, quiet: bool
         raise _fail(exc, EXIT_USAGE) from None
     progress = ReindexProgress(sys.stderr, ReindexProgress.mode_for(sys.stderr, quiet))
     try:
-        report = run_reindex(corpus, index_dir, full=full, max_file_bytes=max_bytes, progress=progress, phase=phase)
+        report = run_reindex(
+            corpus, index_dir, full=full, max_file_bytes=max_bytes, progress=progress, phase=phase, engine=engine,
+        )
     except (CorpusMissing, IndexLocked, IndexUnusable) as exc:
         progress.close()
         raise _fail(exc, EXIT_NOTHING_DONE) from None
@@ -125,8 +150,9 @@ def _phase_hook():
 @click.option("--json", "as_json", is_flag=True, help="Print the JSON document of /api/search.")
 @color_option
 @index_option
+@engine_option
 def search(query: tuple[str, ...], lang: str, limit: int, page: int, sort: str, no_cross: bool, as_json: bool,
-           color: bool | None, index_dir: Path | None) -> None:
+           color: bool | None, index_dir: Path | None, engine: str | None) -> None:
     """Search the index; QUERY words are joined by spaces.
 
     On a terminal the matches are highlighted in colour; otherwise they are [bracketed].
@@ -137,12 +163,12 @@ def search(query: tuple[str, ...], lang: str, limit: int, page: int, sort: str, 
     from .search import Engine, validate_request
     from .suggest import with_suggestion
 
-    engine = Engine(index_dir or config.index_dir())
+    searcher = Engine(index_dir or config.index_dir(), _engine(engine))
     params = {"q": " ".join(query), "lang": lang, "page": str(page), "per_page": str(limit), "sort": sort,
               "cross": "0" if no_cross else "1"}
     try:
         search_request = validate_request(params)
-        result = with_suggestion(engine, search_request, engine.search(search_request))
+        result = with_suggestion(searcher, search_request, searcher.search(search_request))
     except QueryError as exc:
         raise _fail(exc, EXIT_USAGE) from None
     except (IndexMissing, IndexUnusable) as exc:
@@ -161,7 +187,8 @@ def search(query: tuple[str, ...], lang: str, limit: int, page: int, sort: str, 
               help="Only pairs from this source.")
 @click.option("--json", "as_json", is_flag=True, help="Print the pairs as JSON.")
 @index_option
-def glossary(term: str | None, source: str | None, as_json: bool, index_dir: Path | None) -> None:
+@engine_option
+def glossary(term: str | None, source: str | None, as_json: bool, index_dir: Path | None, engine: str | None) -> None:
     """List the cross-lingual bridge: Japanese and English term pairs and their source.
 
     With TERM, only pairs whose Japanese or English side contains it. Sources: gloss
@@ -172,10 +199,10 @@ def glossary(term: str | None, source: str | None, as_json: bool, index_dir: Pat
     """
     from .search import Engine
 
-    engine = Engine(index_dir or config.index_dir())
+    searcher = Engine(index_dir or config.index_dir(), _engine(engine))
     try:
-        with engine.searcher() as searcher:
-            bridge = engine.bridge(searcher)
+        with searcher.reader() as reader:
+            bridge = searcher.bridge(reader)
     except (IndexMissing, IndexUnusable) as exc:
         raise _fail(exc, 1) from None
     pairs = bridge.matching(term) if term else bridge.pairs
@@ -257,8 +284,9 @@ def analyze(text: tuple[str, ...], lang: str | None, as_json: bool) -> None:
 @click.option("--debug", is_flag=True, help="Flask's development server (reloads, tracebacks).")
 @corpus_option
 @index_option
+@engine_option
 def serve(host: str, port: int, threads: int, workers: int, debug: bool, corpus: Path | None,
-          index_dir: Path | None) -> None:
+          index_dir: Path | None, engine: str | None) -> None:
     """Serve the search page and the JSON API (waitress); builds the index if missing.
 
     With --workers N, one parent process binds the port and supervises N waitress
@@ -270,10 +298,11 @@ def serve(host: str, port: int, threads: int, workers: int, debug: bool, corpus:
         raise click.UsageError("--debug runs Flask's single-process development server; drop --workers.")
     from .web import create_app
 
+    engine = _engine(engine)
     corpus = corpus or config.corpus_dir()
     index_dir = index_dir or config.index_dir()
-    _build_index_if_missing(corpus, index_dir)
-    settings = {"INDEX_DIR": str(index_dir), "CORPUS_DIR": str(corpus)}
+    _build_index_if_missing(corpus, index_dir, engine)
+    settings = {"INDEX_DIR": str(index_dir), "CORPUS_DIR": str(corpus), "ENGINE": engine}
     if workers > 1:
         _serve_workers(lambda: create_app(settings), host, port, workers, threads)
         return
@@ -287,16 +316,22 @@ def serve(host: str, port: int, threads: int, workers: int, debug: bool, corpus:
     waitress.serve(app, host=host, port=port, threads=threads, ident="casearch")
 
 
-def _build_index_if_missing(corpus: Path, index_dir: Path) -> None:
-    from .index import read_current_or_none, reindex as run_reindex, INDEX_FORMAT
+def _build_index_if_missing(corpus: Path, index_dir: Path, engine: str) -> None:
+    """Builds the index when there is none; an index of the other engine is refused with
+    what to run (exit 1) rather than replaced behind the user's back."""
+    from .index import read_current_or_none, reindex as run_reindex, serving, INDEX_FORMAT
 
     current = read_current_or_none(index_dir)
     if current is not None and current.get("format") == INDEX_FORMAT:
+        try:
+            serving(index_dir, engine)
+        except IndexUnusable as exc:
+            raise _fail(exc, 1) from None
         return
     click.echo(f"Building the index at {index_dir} from {corpus} ...", err=True)
     progress = ReindexProgress(sys.stderr, ReindexProgress.mode_for(sys.stderr, quiet=False))
     try:
-        report = run_reindex(corpus, index_dir, max_file_bytes=config.max_file_bytes(), progress=progress)
+        report = run_reindex(corpus, index_dir, max_file_bytes=config.max_file_bytes(), progress=progress, engine=engine)
     except CasearchError as exc:
         progress.close()
         raise _fail(exc, EXIT_NOTHING_DONE) from None

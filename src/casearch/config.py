@@ -21,7 +21,8 @@ class Setting:
 
 SETTINGS: tuple[Setting, ...] = (
     Setting("CORPUS", "corpus", "Folder of documents to index."),
-    Setting("INDEX", "index", "Folder holding the Whoosh index (generated)."),
+    Setting("INDEX", "index", "Folder holding the index (generated)."),
+    Setting("ENGINE", "whoosh", "Search engine: whoosh (default) or tantivy (pip install 'casearch[tantivy]')."),
     Setting("MAX_FILE_BYTES", str(20 * 1024 * 1024), "Corpus files larger than this are skipped."),
     Setting("PHASE_PAUSE", "", "Tests only: reindex prints 'phase: NAME' to stderr and sleeps this many seconds at each writer phase."),
 )
@@ -61,3 +62,15 @@ def phase_pause(environ: Mapping[str, str] | None = None) -> float | None:
         from .errors import ConfigError
 
         raise ConfigError(f"CASEARCH_PHASE_PAUSE must be a number of seconds, not {value!r}") from None
+
+
+def engine(environ: Mapping[str, str] | None = None) -> str:
+    """The engine named by CASEARCH_ENGINE (default whoosh)."""
+    from .engines import ENGINES
+
+    value = get("ENGINE", environ).strip().lower()
+    if value not in ENGINES:
+        from .errors import ConfigError
+
+        raise ConfigError(f"CASEARCH_ENGINE must be one of {', '.join(ENGINES)}, not {value!r}")
+    return value

@@ -47,3 +47,13 @@ class QueryError(CasearchError):
         super().__init__(message)
         self.param = param
         self.code = code
+
+
+class EngineUnavailable(CasearchError):
+    """The chosen search engine cannot be used here (tantivy not installed, unknown name)."""
+
+    hint = "Install it with: pip install 'casearch[tantivy]', or use --engine whoosh."
+
+
+class EngineMismatch(IndexUnusable):
+    """The index was built by another engine than the one asked for."""

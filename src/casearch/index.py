@@ -1,10 +1,11 @@
-"""Index: schema, atomic build and incremental update, format version, opening for search.
+"""Index: atomic build and incremental update, format version, which engine serves.
 
 Layout of the index folder::
 
     index/
-      CURRENT            {"format": "...", "name": "gen-..."}: which generation serves
-      gen-<id>/          a Whoosh index (its own TOC files make each commit atomic)
+      CURRENT            {"format": "...", "engine": "whoosh", "name": "gen-..."}: which
+                         generation serves, and the engine that built it
+      gen-<id>/          one engine's index (each engine's commit is atomic)
       .reindex.lock      held (flock) by the one reindex that may run
 
 Reindex, step by step:
@@ -12,14 +13,14 @@ Reindex, step by step:
     lock -> discover corpus files -> compare each file's sha256 with the digest stored
     on its passages -> parse changed files -> delete + add their passages -> commit
 
-An incremental run writes into the serving generation through Whoosh's writer, whose
-commit is atomic: readers see the old TOC until the new one is complete. A full run (or
+An incremental run writes into the serving generation through the engine's writer, whose
+commit is atomic: readers see the previous commit until the new one is complete. A full run (or
 a format change, or an unreadable index) builds a new ``gen-*`` folder and then swaps
 ``CURRENT`` with ``os.replace``. File digests and bridge pairs live in per-document
 records inside the index, so the record of what was indexed commits with the postings. A killed run leaves at most an
 unreferenced folder or segment files, cleaned up by the next run.
 
-Searchers read segment files from an mmap without copying them (``segments``).
+The engine (``engines``) only indexes and matches: records, offsets and pairs are ours.
 """
 
 from __future__ import annotations
@@ -35,24 +36,19 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Iterator
 
-from whoosh import index as whoosh_index
-from whoosh.fields import ID, NUMERIC, STORED, TEXT, Schema
-from whoosh.writing import CLEAR
-
-from . import analysis, userdict
-from .segments import open_generation
+from . import analysis, engines, userdict
+from .engines.base import Backend, Reader, Writer
 from .bridge import GLOSSARY_FILE, glossary_pairs
 from .corpus import CorpusFile, Document, Skipped, discover, digest_of, read_bytes, read_document, read_reserved
 from .records import (
     DOC_KIND, GLOSSARY_KIND, GLOSSARY_PID, PASSAGE_KIND, DocumentRecords, glossary_record,
     passage_records,
 )
-from .errors import CorpusError, IndexLocked, IndexMissing, IndexUnusable
+from .errors import CorpusError, EngineMismatch, IndexLocked, IndexMissing, IndexUnusable
 
-SCHEMA_VERSION = 4
+SCHEMA_VERSION = 5
 INDEX_FORMAT = f"{SCHEMA_VERSION}.{analysis.ANALYSIS_VERSION}"
 CURRENT_FILE = "CURRENT"
-WRITER_MB = 96  # Whoosh buffers this much before it writes a segment; Python objects cost ~3x that
 LOCK_FILE = ".reindex.lock"
 
 Progress = Callable[[str], None]
@@ -61,38 +57,6 @@ Phase = Callable[[str], None]  # told "files-added", "segments-written", "commit
 
 def _no_phase(name: str) -> None:
     return None
-
-
-def build_schema() -> Schema:
-    """One record per passage; title and heading are repeated on each of its passages."""
-
-    def text(boost: float = 1.0, kind: str = "term", stored: bool = True) -> TEXT:
-        return TEXT(
-            analyzer=analysis.analyzer(kind), phrase=True, chars=True, stored=stored,
-            field_boost=boost, multitoken_query="phrase",
-        )
-
-    return Schema(
-        pid=ID(unique=True, stored=True),
-        kind=ID(stored=True),  # "passage", "doc" (path, digest), "pairs" (bridge) or "glossary"
-        doc_id=ID(stored=True, sortable=True),
-        path=ID(stored=True),
-        digest=STORED(),
-        lang=ID(stored=True),
-        title=text(3.0),
-        section=text(2.0),
-        body=text(),
-        # The same passage text, indexed three more ways (see analysis): surface forms
-        # rank exact spellings higher; readings and character bigrams find what the
-        # morphological split misses, at a lower weight.
-        body_surface=text(kind="norm", stored=False),
-        body_reading=text(0.3, kind="reading", stored=False),
-        body_ngram=text(0.2, kind="ngram", stored=False),
-        section_no=NUMERIC(stored=True, sortable=True),
-        part=NUMERIC(stored=True),
-        date=ID(stored=True, sortable=True),
-        meta=STORED(),
-    )
 
 
 @dataclass
@@ -127,8 +91,14 @@ def read_current(index_dir: Path) -> dict | None:
     return current
 
 
-def open_index(index_dir: Path) -> tuple[whoosh_index.Index, str]:
-    """The serving Whoosh index and its generation name (IndexMissing / IndexUnusable)."""
+def engine_of(current: dict) -> str:
+    """The engine that built a generation (indexes from before the choice were Whoosh)."""
+    return current.get("engine") or "whoosh"
+
+
+def serving(index_dir: Path, engine: str) -> dict:
+    """The serving generation's ``CURRENT`` record, checked against the engine asked
+    for (IndexMissing / IndexUnusable / EngineMismatch)."""
     current = read_current(index_dir)
     if current is None:
         raise IndexMissing(f"Index not found at {index_dir}")
@@ -136,17 +106,31 @@ def open_index(index_dir: Path) -> tuple[whoosh_index.Index, str]:
         raise IndexUnusable(
             f"Index at {index_dir} has format {current.get('format')}, this casearch reads {INDEX_FORMAT}"
         )
-    path = index_dir / current["name"]
+    built = engine_of(current)
+    if built != engine:
+        raise EngineMismatch(
+            f"Index at {index_dir} was built by the {built} engine, not {engine}",
+            hint=f"Use --engine {built} (or CASEARCH_ENGINE={built}), or rebuild it: casearch reindex --full --engine {engine}",
+        )
+    return current
+
+
+def open_reader(index_dir: Path, engine: str) -> tuple[Reader, dict]:
+    """A reader of the serving generation and its ``CURRENT`` record."""
+    current = serving(index_dir, engine)
+    backend = engines.backend(engine)
     try:
-        return open_generation(path), current["name"]
-    except Exception as exc:  # Whoosh raises many kinds for a damaged index
+        return backend.open(index_dir / current["name"]), current
+    except IndexUnusable:
+        raise
+    except Exception as exc:  # engines raise many kinds for a damaged index
         raise IndexUnusable(f"Index at {index_dir} cannot be opened: {exc}") from exc
 
 
-def _write_current(index_dir: Path, name: str, userdict: str) -> None:
+def _write_current(index_dir: Path, name: str, userdict: str, engine: str) -> None:
     tmp = index_dir / f".{CURRENT_FILE}.{uuid.uuid4().hex}.tmp"
     with open(tmp, "w", encoding="utf-8") as out:
-        json.dump({"format": INDEX_FORMAT, "name": name, "userdict": userdict}, out)
+        json.dump({"format": INDEX_FORMAT, "engine": engine, "name": name, "userdict": userdict}, out)
         out.flush()
         os.fsync(out.fileno())
     target = index_dir / CURRENT_FILE
@@ -199,23 +183,25 @@ def reindex_lock(index_dir: Path) -> Iterator[None]:
 
 def reindex(
     corpus_dir: Path, index_dir: Path, *, full: bool = False, max_file_bytes: int = 20 << 20,
-    progress: Progress | None = None, phase: Phase | None = None,
+    progress: Progress | None = None, phase: Phase | None = None, engine: str = engines.DEFAULT_ENGINE,
 ) -> ReindexReport:
-    """Bring the index at ``index_dir`` up to date with ``corpus_dir`` (see module doc).
+    """Bring the index at ``index_dir`` up to date with ``corpus_dir`` (see module doc),
+    with ``engine``; an index built by another engine is rebuilt.
 
     ``phase`` is told when the writer passes each step (used by the crash tests).
     """
     began = time.perf_counter()
+    backend = engines.backend(engine)
     say = progress or (lambda message: None)
     phase = phase or _no_phase
     with reindex_lock(index_dir):
         files, skipped = discover(corpus_dir)
         user_words = _read_reserved(corpus_dir, userdict.FILE_NAME, max_file_bytes, skipped)
         glossary = _read_reserved(corpus_dir, GLOSSARY_FILE, max_file_bytes, skipped)
-        context = _Context(max_file_bytes, say, phase, glossary, _dictionary(index_dir, say))
+        context = _Context(max_file_bytes, say, phase, glossary, _dictionary(index_dir, say), backend)
         previous_words = (read_current_or_none(index_dir) or {}).get("userdict", "")
         userdict_text, userdict_digest = user_words or ("", previous_words)  # unreadable: as before
-        current = _usable_current(index_dir, full, userdict_digest, say)
+        current = _usable_current(index_dir, full, userdict_digest, say, backend)
         report = ReindexReport(skipped=list(skipped), full=current is None)
         if current is None:
             name = f"gen-{time.strftime('%Y%m%d%H%M%S')}-{uuid.uuid4().hex[:8]}"
@@ -224,7 +210,7 @@ def reindex(
             with analysis.user_dictionary(compiled):
                 _build_generation(index_dir / name, files, report, context)
             previous = read_current_or_none(index_dir)
-            _write_current(index_dir, name, userdict_digest)
+            _write_current(index_dir, name, userdict_digest, backend.name)
             phase("current-swapped")
             keep = {name} | ({previous["name"]} if previous else set())
         else:
@@ -233,7 +219,7 @@ def reindex(
                 _update_generation(index_dir / name, files, report, context)
             keep = {name}
         _remove_stale_generations(index_dir, keep)
-        report.passages = count_passages(index_dir / name)
+        report.passages = count_passages(backend, index_dir / name)
     report.seconds = time.perf_counter() - began
     return report
 
@@ -245,7 +231,7 @@ def read_current_or_none(index_dir: Path) -> dict | None:
         return None
 
 
-def _usable_current(index_dir: Path, full: bool, userdict_digest: str, say: Progress) -> dict | None:
+def _usable_current(index_dir: Path, full: bool, userdict_digest: str, say: Progress, backend: Backend) -> dict | None:
     """The generation to update in place, or None when a new one must be built."""
     if full:
         return None
@@ -258,8 +244,11 @@ def _usable_current(index_dir: Path, full: bool, userdict_digest: str, say: Prog
     if current.get("userdict", "") != userdict_digest:
         say(f"{userdict.FILE_NAME} changed: rebuilding")
         return None
+    if engine_of(current) != backend.name:
+        say(f"index built by {engine_of(current)}, reindexing with {backend.name}: rebuilding")
+        return None
     try:
-        open_generation(index_dir / current["name"]).doc_count()
+        backend.open(index_dir / current["name"]).totals()
     except Exception as exc:  # a damaged generation is rebuilt, not patched
         say(f"index unreadable ({exc}): rebuilding")
         return None
@@ -275,6 +264,7 @@ class _Context:
     phase: Phase
     glossary: tuple[str, str] | None  # text, digest; None when unreadable this time
     dictionary: Path | None  # jamdict-data's database, when installed
+    backend: Backend
 
 
 def _read_reserved(corpus_dir: Path, name: str, max_bytes: int, skipped: list[Skipped]) -> tuple[str, str] | None:
@@ -317,8 +307,7 @@ def user_dictionary_path(generation: Path) -> Path | None:
 
 
 def _build_generation(path: Path, files: list[CorpusFile], report: ReindexReport, context: _Context) -> None:
-    ix = whoosh_index.create_in(str(path), build_schema())
-    writer = _announcing_writer(ix, context.phase)
+    writer = context.backend.create(path, context.phase)
     try:
         documents = DocumentRecords(writer, context.dictionary, passage_records)
         for n, file in enumerate(files, start=1):
@@ -330,7 +319,7 @@ def _build_generation(path: Path, files: list[CorpusFile], report: ReindexReport
         documents.finish()
         _write_glossary(writer, context, replace=False)
         context.phase("files-added")
-        writer.commit(mergetype=CLEAR)
+        writer.commit()
         context.phase("committed")
     except BaseException:
         writer.cancel()
@@ -338,9 +327,12 @@ def _build_generation(path: Path, files: list[CorpusFile], report: ReindexReport
 
 
 def _update_generation(path: Path, files: list[CorpusFile], report: ReindexReport, context: _Context) -> None:
-    ix = open_generation(path)
-    indexed, glossary_digest = indexed_digests(ix)
-    writer = _announcing_writer(ix, context.phase)
+    reader = context.backend.open(path)
+    try:
+        indexed, glossary_digest = indexed_digests(reader)
+    finally:
+        reader.close()
+    writer = context.backend.update(path, context.phase)
     try:
         documents = DocumentRecords(writer, context.dictionary, passage_records)
         seen: set[str] = set()
@@ -350,7 +342,7 @@ def _update_generation(path: Path, files: list[CorpusFile], report: ReindexRepor
             _tick(context.say, n, len(files))
         documents.finish()
         for doc_id in sorted(set(indexed) - seen - _kept_despite_skip(indexed, report.skipped)):
-            writer.delete_by_term("doc_id", doc_id)
+            writer.delete_document(doc_id)
             report.removed += 1
         if context.glossary is not None and glossary_digest != context.glossary[1]:
             _write_glossary(writer, context, replace=True)
@@ -370,27 +362,14 @@ def _kept_despite_skip(indexed: dict[str, str], skipped: list[Skipped]) -> set[s
     return {doc_id for doc_id in indexed if doc_id in files or (folders and doc_id.startswith(folders))}
 
 
-def _write_glossary(writer, context: _Context, replace: bool) -> None:
+def _write_glossary(writer: Writer, context: _Context, replace: bool) -> None:
     if replace:
-        writer.delete_by_term("pid", GLOSSARY_PID)
+        writer.delete_pid(GLOSSARY_PID)
     text, digest = context.glossary or ("", "")
     pairs, problems = glossary_pairs(text)
     for problem in problems:
         context.say(problem)
-    writer.add_document(**glossary_record(pairs, digest))
-
-
-def _announcing_writer(ix: whoosh_index.Index, phase: Phase):
-    """A writer that tells ``phase`` when its segment files are on disk, before the TOC."""
-    writer = ix.writer(limitmb=WRITER_MB)
-    write_toc = writer._commit_toc
-
-    def commit_toc(segments):
-        phase("segments-written")
-        write_toc(segments)
-
-    writer._commit_toc = commit_toc
-    return writer
+    writer.add(glossary_record(pairs, digest))
 
 
 def _update_file(
@@ -406,7 +385,7 @@ def _update_file(
     document = _parse(file, raw, report)
     if document is None:
         return  # the previous version, if any, stays searchable
-    documents.writer.delete_by_term("doc_id", file.doc_id)
+    documents.writer.delete_document(file.doc_id)
     documents.add(document)
     if old_digest is None:
         report.added += 1
@@ -436,15 +415,17 @@ def _tick(say: Progress, n: int, total: int) -> None:
         say(f"indexed {n}/{total} files")
 
 
-def indexed_digests(ix: whoosh_index.Index) -> tuple[dict[str, str], str | None]:
+def indexed_digests(reader: Reader) -> tuple[dict[str, str], str | None]:
     """doc_id -> digest of the file its passages came from; and the glossary's digest."""
-    with ix.searcher() as searcher:
-        digests = {fields["doc_id"]: fields["digest"] for fields in searcher.documents(kind=DOC_KIND)}
-        glossary = next(iter(searcher.documents(kind=GLOSSARY_KIND)), {}).get("digest")
+    digests = {fields["doc_id"]: fields["digest"] for fields in reader.records(DOC_KIND)}
+    glossary = next(iter(reader.records(GLOSSARY_KIND)), {}).get("digest")
     return digests, glossary
 
 
-def count_passages(path: Path) -> int:
+def count_passages(backend: Backend, path: Path) -> int:
     """Passages served (deleted records, kept until a merge, are not counted)."""
-    with open_generation(path).searcher() as searcher:
-        return sum(1 for _ in searcher.document_numbers(kind=PASSAGE_KIND))
+    reader = backend.open(path)
+    try:
+        return reader.totals()["passages"]
+    finally:
+        reader.close()

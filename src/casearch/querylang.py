@@ -1,7 +1,7 @@
-"""Query language: the contract's syntax -> a Whoosh query plus what to highlight.
+"""Query language: the contract's syntax -> an engine-neutral query tree plus what to highlight.
 
     NFKC -> lex (words, "phrases", ( ), OR, NOT, -w, field:, w*) -> parse (OR of ANDs)
-         -> each word through the analyzer -> Term / Phrase per field -> Whoosh query
+         -> each word through the analyzer -> Term / Phrase per field -> ``querytree``
 
 A run of text without spaces goes through the same analyzer as the documents, so the
 query and the index agree on tokens. Inside a run, adjacent content tokens form a phrase
@@ -19,13 +19,12 @@ import re
 import unicodedata
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Iterator, Protocol
-
-from whoosh import query as wq
+from itertools import islice
+from typing import TYPE_CHECKING, Iterable, Iterator, Protocol
 
 from . import analysis
+from . import querytree as qt
 from .errors import QueryError
-from .matchers import AdjacentPhrase, Excluding
 from .textnorm import is_kana, reading_key, romaji_to_katakana, to_katakana
 
 if TYPE_CHECKING:
@@ -59,10 +58,8 @@ class Alternative:
     boost: float = 1.0
     searched: bool = True  # False: only used to explain and highlight a match
 
-    def query(self) -> wq.Query:
-        if len(self.terms) == 1:
-            return wq.Term(self.field, self.terms[0], boost=self.boost)
-        return AdjacentPhrase(self.field, list(self.terms), boost=self.boost)
+    def query(self) -> qt.Node:
+        return qt.leaf(self.field, self.terms, self.boost)
 
 
 @dataclass(frozen=True)
@@ -76,14 +73,14 @@ class Unit:
 class Vocabulary(Protocol):
     """What the parser may ask of the index."""
 
-    def expand_prefix(self, fieldname: str, prefix: str) -> list[str]: ...
+    def expand_prefix(self, field: str, prefix: str) -> Iterable[str]: ...
 
-    def has_term(self, fieldname: str, term: str) -> bool: ...
+    def has_term(self, field: str, term: str) -> bool: ...
 
 
 @dataclass
 class ParsedQuery:
-    query: wq.Query | None  # None when nothing searchable is left
+    query: qt.Node | None  # None when nothing searchable is left
     units: list[Unit] = field(default_factory=list)
     stop_only: list[str] = field(default_factory=list)  # words made only of stop tokens
     dropped_terms: int = 0  # leaves left out past MAX_LEAVES
@@ -159,7 +156,7 @@ class _Parser:
         self.at = 0
         self.builder = builder
 
-    def parse(self) -> wq.Query | None:
+    def parse(self) -> qt.Node | None:
         if not self.lexemes:
             return None
         result = self._or()
@@ -170,7 +167,7 @@ class _Parser:
     def _peek(self) -> _Lex | None:
         return self.lexemes[self.at] if self.at < len(self.lexemes) else None
 
-    def _or(self) -> wq.Query | None:
+    def _or(self) -> qt.Node | None:
         parts = [self._and()]
         while (lex := self._peek()) is not None and lex.kind == "or":
             self.at += 1
@@ -178,11 +175,11 @@ class _Parser:
         kept = [p for p in parts if p is not None]
         if not kept:
             return None
-        return kept[0] if len(kept) == 1 else wq.Or(kept)
+        return qt.any_of(kept)
 
-    def _and(self) -> wq.Query | None:
-        positive: list[wq.Query] = []
-        negative: list[wq.Query] = []
+    def _and(self) -> qt.Node | None:
+        positive: list[qt.Node] = []
+        negative: list[qt.Node] = []
         seen_any = False
         while (lex := self._peek()) is not None and lex.kind not in ("or", "rparen"):
             seen_any = True
@@ -197,12 +194,12 @@ class _Parser:
             raise _SyntaxFallback  # "A OR", "( )" or a leading OR
         if not positive and not negative:
             return None
-        base: wq.Query = wq.And(positive) if len(positive) > 1 else (positive[0] if positive else wq.Term("kind", "passage"))
+        base: qt.Node = qt.all_of(positive) if positive else qt.Every()
         for query in negative:
-            base = Excluding(base, query)
+            base = qt.AndNot(base, query)
         return base
 
-    def _english_phrase(self) -> wq.Query | None:
+    def _english_phrase(self) -> qt.Node | None:
         """Three, then two, plain English words in a row that the bridge knows together."""
         if self.builder.bridge is None:
             return None
@@ -215,7 +212,7 @@ class _Parser:
                     return query
         return None
 
-    def _unary(self) -> tuple[bool, wq.Query | None]:
+    def _unary(self) -> tuple[bool, qt.Node | None]:
         lex = self.lexemes[self.at]
         self.at += 1
         if lex.kind == "not":
@@ -241,7 +238,7 @@ class _Parser:
 
 
 class _Builder:
-    """Turns analyzed words into Whoosh leaves and records highlight units."""
+    """Turns analyzed words into query-tree leaves and records highlight units."""
 
     def __init__(self, vocabulary: "Vocabulary | None", bridge: "Bridge | None" = None) -> None:
         self.vocabulary = vocabulary
@@ -262,7 +259,7 @@ class _Builder:
         finally:
             self._negated -= 1
 
-    def word(self, lex: _Lex) -> wq.Query | None:
+    def word(self, lex: _Lex) -> qt.Node | None:
         everything = analysis.analyze(lex.text)
         tokens = [t for t in everything if t.indexed]
         if lex.prefix and len(tokens) == 1:
@@ -289,10 +286,10 @@ class _Builder:
             return self._record(lex.text, self._morph_alternatives(groups[0], lex.fields) + whole)
         parts = [self._record(_label(lex.text, g), self._morph_alternatives(g, lex.fields)) for g in groups]
         if not whole:
-            return wq.And(parts)
-        return wq.Or([wq.And(parts), self._record(lex.text, whole)])
+            return qt.all_of(parts)
+        return qt.Or((qt.all_of(parts), self._record(lex.text, whole)))
 
-    def phrase(self, lex: _Lex) -> wq.Query | None:
+    def phrase(self, lex: _Lex) -> qt.Node | None:
         tokens = [t for t in analysis.analyze(lex.text) if t.indexed]
         if not tokens:
             return None
@@ -319,7 +316,7 @@ class _Builder:
             return []
         return [Alternative(c.field, c.terms, c.via, EXPANSION_BOOST) for c in self.bridge.counterparts(terms)]
 
-    def english_phrase(self, lexemes: list[_Lex]) -> wq.Query | None:
+    def english_phrase(self, lexemes: list[_Lex]) -> qt.Node | None:
         """Several plain English words that the bridge knows as one phrase (natural gas):
         the words ANDed, or the phrase's counterparts."""
         text = " ".join(lex.text for lex in lexemes)
@@ -330,7 +327,7 @@ class _Builder:
         direct = [q for q in (self.word(lex) for lex in lexemes) if q is not None]
         if not direct:
             return None
-        return wq.Or([wq.And(direct) if len(direct) > 1 else direct[0], self._record(text, expansions)])
+        return qt.Or((qt.all_of(direct), self._record(text, expansions)))
 
     def _ngram_alternative(self, text: str, fields: tuple[str, ...]) -> Alternative | None:
         written = _only_japanese(unicodedata.normalize("NFKC", text))
@@ -354,17 +351,17 @@ class _Builder:
                 return Alternative("body_reading", tuple(analysis.query_grams(reading_key(katakana))), "reading")
         return None
 
-    def _record(self, label: str, alternatives: list[Alternative]) -> wq.Query:
+    def _record(self, label: str, alternatives: list[Alternative]) -> qt.Node:
         self.leaves += 1
         if not self._negated:
             self.units.append(Unit(label, tuple(alternatives)))
         queries = [a.query() for a in alternatives if a.searched]
-        return queries[0] if len(queries) == 1 else wq.Or(queries)
+        return qt.any_of(queries)
 
-    def _prefix(self, fields: tuple[str, ...], prefix: str) -> wq.Query | None:
+    def _prefix(self, fields: tuple[str, ...], prefix: str) -> qt.Node | None:
         alternatives: list[Alternative] = []
         for f in fields:
-            terms = self.vocabulary.expand_prefix(f, prefix) if self.vocabulary else []
+            terms = list(islice(self.vocabulary.expand_prefix(f, prefix), MAX_PREFIX_TERMS + 1)) if self.vocabulary else []
             if len(terms) > MAX_PREFIX_TERMS:
                 raise QueryError(
                     f"'{prefix}*' matches more than {MAX_PREFIX_TERMS} words; make the prefix longer",
@@ -372,7 +369,7 @@ class _Builder:
                 )
             alternatives += [Alternative(f, (t,), "base") for t in terms]
         if not alternatives:
-            return wq.NullQuery
+            return qt.Nothing()
         return self._record(prefix + "*", alternatives)
 
 

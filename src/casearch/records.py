@@ -1,6 +1,7 @@
-"""Records: a ``Document`` -> the Whoosh records that represent it in the index.
+"""Records: a ``Document`` -> the engine records that represent it in the index.
 
-    passage_records     one record per passage (kind "passage"): the searchable text
+    passage_records     one record per passage (kind "passage"): the searchable text and
+                        its token offsets (``offsets``), stored for marks and snippets
     DocumentRecords     adds the passages through a writer, gathers the document's bridge
                         pairs from the tokens the indexer just produced (analysis results
                         are cached, so nothing is analyzed twice), looks up dictionary
@@ -19,7 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterator
 
-from . import analysis, bridge
+from . import analysis, bridge, offsets
 from .corpus import Document, passages
 
 DOC_KIND, PASSAGE_KIND, PAIRS_KIND, GLOSSARY_KIND = "doc", "passage", "pairs", "glossary"
@@ -27,7 +28,7 @@ GLOSSARY_PID = "glossary"
 
 
 def passage_records(document: Document) -> Iterator[dict]:
-    """The Whoosh records of a document's passages."""
+    """The records of a document's passages."""
     meta = {
         "title": document.title, "source": document.source, "url": document.url,
         "translations": list(document.translations),
@@ -42,13 +43,14 @@ def passage_records(document: Document) -> Iterator[dict]:
             "title": document.title,
             "section": passage.heading or "",
             "body": passage.text,
-            "body_surface": passage.text,
-            "body_reading": passage.text,
-            "body_ngram": passage.text,
             "section_no": passage.section,
             "part": passage.part,
             "date": document.date or "",
             "meta": meta,
+            "offsets": {
+                "title": offsets.encode(document.title), "section": offsets.encode(passage.heading or ""),
+                "body": offsets.encode(passage.text),
+            },
         }
 
 
@@ -61,7 +63,7 @@ class _Pending:
 
 
 class DocumentRecords:
-    """Writes documents through a Whoosh writer; ``finish()`` before committing."""
+    """Writes documents through an engine writer; ``finish()`` before committing."""
 
     def __init__(self, writer, dictionary: Path | None, records=passage_records) -> None:
         self.writer = writer
@@ -72,7 +74,7 @@ class DocumentRecords:
     def add(self, document: Document) -> None:
         tokens: list[analysis.Token] = []
         for record in self.records(document):
-            self.writer.add_document(**record)
+            self.writer.add(record)
             tokens += analysis.analyze(record["body"])
         pending = _Pending(document, bridge.gloss_pairs(tokens))
         for passage in passages(document):
@@ -93,8 +95,8 @@ class DocumentRecords:
         for pending in self.pending:
             places = {i for term in pending.japanese | pending.english for i in by_term.get(term, ())}
             mine = [found[i] for i in sorted(places)]
-            self.writer.add_document(**document_record(pending.document))
-            self.writer.add_document(**pairs_record(pending.document, pending.pairs + mine))
+            self.writer.add(document_record(pending.document))
+            self.writer.add(pairs_record(pending.document, pending.pairs + mine))
         self.pending = []
 
 

@@ -1,9 +1,9 @@
 """Snippets: where the query matched in a passage, and a short highlighted excerpt.
 
-    match_spans   per highlight unit, read the term's postings for this passage: the
-                  index stores each token's position and character offsets (Whoosh's
-                  ``Characters`` format), so nothing is re-analyzed at query time; a
-                  phrase is marked only where its terms stand at consecutive positions
+    match_spans   per highlight unit, look its terms up in the token offsets stored
+                  with the passage at index time (``offsets``), so nothing is analyzed
+                  again and no engine postings are read: both engines share this code;
+                  a phrase is marked only where its terms stand at consecutive positions
     sentences     the passage cut after 。！？.!? and at line ends
     choose        the run of whole sentences (at most ~160 characters) holding the most
                   distinct units, then the most matches; a longer sentence is cut
@@ -20,7 +20,8 @@ import re
 from html import escape
 from typing import Iterable, Sequence
 
-from .querylang import Unit
+from .offsets import Occurrence, Offsets
+from .querylang import Alternative, Unit
 
 SNIPPET_CHARS = 160
 _SENTENCE = re.compile(r"[^。！？!?.\n]*(?:[。！？!?]+[」』)）\"']*|\.(?=\s|$)|\n|$)")
@@ -36,71 +37,48 @@ def stored_field_of(fieldname: str) -> str:
     return STORED_FIELD.get(fieldname, fieldname)
 
 
-def unit_spans(searcher, docnum: int, stored: str, unit: Unit) -> dict[str, list[Span]]:
-    """Per ``via``, the spans where the unit matched in one stored field of one passage."""
+def unit_spans(offsets: Offsets, stored: str, unit: Unit) -> dict[str, list[Span]]:
+    """Per ``via``, the spans where the unit matched in one stored field of one passage
+    (``offsets`` are that field's)."""
     found: dict[str, list[Span]] = {}
     for alternative in unit.alternatives:
         if stored_field_of(alternative.field) != stored:
             continue
-        occurrences = [_occurrences(searcher, docnum, alternative.field, term) for term in alternative.terms]
-        spans = _phrase_spans(occurrences)
+        spans = alternative_spans(offsets, alternative)
         if spans:
             found.setdefault(alternative.via, []).extend(spans)
     return found
 
 
-def match_spans(searcher, docnum: int, stored: str, units: Iterable[Unit]) -> list[Span]:
+def alternative_spans(offsets: Offsets, alternative: Alternative) -> list[Span]:
+    """Where one alternative (a term or a phrase of one field) matches."""
+    if alternative.field == "body_reading":
+        return offsets.reading_spans(_joined_grams(alternative.terms))
+    if alternative.field == "body_ngram":
+        return offsets.character_spans(_joined_grams(alternative.terms))
+    look = offsets.norms if alternative.field == "body_surface" else offsets.terms
+    return _phrase_spans([look(term) for term in alternative.terms])
+
+
+def _joined_grams(grams: Sequence[str]) -> str:
+    """The string whose overlapping bigrams these are.
+
+    >>> _joined_grams(["テツ", "ツド", "ドウ"])
+    'テツドウ'
+    """
+    return grams[0] + "".join(gram[1:] for gram in grams[1:]) if grams else ""
+
+
+def match_spans(offsets: Offsets, stored: str, units: Iterable[Unit]) -> list[Span]:
     """Character spans of the units' matches in one stored field of one passage."""
     spans: list[Span] = []
     for unit in units:
-        for found in unit_spans(searcher, docnum, stored, unit).values():
+        for found in unit_spans(offsets, stored, unit).values():
             spans += found
     return merge_spans(spans)
 
 
-def _occurrences(searcher, docnum: int, fieldname: str, term: str) -> list[tuple[int, int, int]]:
-    """(position, startchar, endchar) of ``term`` in the passage, via its postings.
-
-    One matcher per term and request moves forward through the hits (the engine asks in
-    increasing passage order), so a long posting list is read once, not once per hit."""
-    cache = _occurrence_cache(searcher)
-    key = (docnum, fieldname, term)
-    if key in cache:
-        return cache[key]
-    found: list[tuple[int, int, int]] = []
-    matcher = _matcher(searcher, cache, fieldname, term, docnum)
-    if matcher is not None and matcher.is_active():
-        if matcher.id() < docnum:
-            matcher.skip_to(docnum)  # deleted documents are skipped too (Whoosh excludes them)
-        if matcher.is_active() and matcher.id() == docnum:
-            found = list(matcher.value_as("characters"))
-    cache[key] = found
-    return found
-
-
-def _matcher(searcher, cache: dict, fieldname: str, term: str, docnum: int):
-    """The request's matcher for a term, made anew only if it has already passed docnum."""
-    key = ("matcher", fieldname, term)
-    matcher = cache.get(key)
-    if matcher is None or (matcher.is_active() and matcher.id() > docnum) or not matcher.is_active():
-        try:
-            matcher = searcher.postings(fieldname, term)
-        except Exception:  # the term is not in this field's vocabulary
-            matcher = None
-        cache[key] = matcher
-    return matcher
-
-
-def _occurrence_cache(searcher) -> dict:
-    """Postings read during one request (the engine empties it after each request)."""
-    cache = getattr(searcher, "casearch_occurrences", None)
-    if cache is None:
-        cache = {}
-        searcher.casearch_occurrences = cache
-    return cache
-
-
-def _phrase_spans(occurrences: list[list[tuple[int, int, int]]]) -> list[Span]:
+def _phrase_spans(occurrences: list[list[Occurrence]]) -> list[Span]:
     if not occurrences or not all(occurrences):
         return []
     if len(occurrences) == 1:

@@ -1,6 +1,7 @@
 """What is in an index: documents, passages and languages, size on disk, top words.
 
-``casearch stats`` prints this; it reads the serving generation through one searcher.
+``casearch stats`` prints this; it reads the serving generation through one reader, of
+whichever engine built it.
 Top words come from the unstemmed vocabulary (as ``suggest`` uses it), ranked by the
 number of passages that hold them, particles and stop words left out.
 """
@@ -13,11 +14,10 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from . import analysis
-from .index import read_current
+from .engines.base import PASSAGE, Reader
+from .index import engine_of, read_current
 from .search import Engine
-from .suggest import display_form, is_word, vocabulary_field
-
-PASSAGE_KIND = "passage"  # records without a kind (older indexes) are passages too
+from .suggest import VOCABULARY_FIELD, display_form, is_word
 CANDIDATES_PER_TOP_TERM = 8  # most frequent terms looked at per term shown (stop words drop out)
 
 
@@ -51,15 +51,13 @@ def folder_bytes(path: Path) -> int:
 
 def index_stats(index_dir: Path, top: int = 20) -> IndexStats:
     index_dir = Path(index_dir)
-    engine = Engine(index_dir)
     current = read_current(index_dir) or {}
-    with engine.searcher() as searcher:
+    engine = Engine(index_dir, engine_of(current))
+    with engine.reader() as reader:
         languages: dict[str, dict[str, int]] = {}
         documents: dict[str, set[str]] = {}
         passages = 0
-        for stored in searcher.all_stored_fields():
-            if stored.get("kind", PASSAGE_KIND) != PASSAGE_KIND or "doc_id" not in stored:
-                continue  # bookkeeping records (per document, glossary) are not passages
+        for stored in reader.records(PASSAGE):
             passages += 1
             lang = stored.get("lang") or "?"
             counts = languages.setdefault(lang, {"documents": 0, "passages": 0})
@@ -67,8 +65,7 @@ def index_stats(index_dir: Path, top: int = 20) -> IndexStats:
             documents.setdefault(lang, set()).add(stored["doc_id"])
         for lang, ids in documents.items():
             languages[lang]["documents"] = len(ids)
-        fieldname = vocabulary_field(searcher)
-        vocabulary, top_terms = _vocabulary(searcher, fieldname, top)
+        vocabulary, top_terms = _vocabulary(reader, VOCABULARY_FIELD, top)
     name = current.get("name")
     return IndexStats(
         index_dir=str(index_dir), generation=name, format=current.get("format"),
@@ -79,22 +76,21 @@ def index_stats(index_dir: Path, top: int = 20) -> IndexStats:
     )
 
 
-def _vocabulary(searcher, fieldname: str, top: int) -> tuple[int, list[dict[str, object]]]:
+def _vocabulary(reader: Reader, fieldname: str, top: int) -> tuple[int, list[dict[str, object]]]:
     """Number of distinct words, and the ``top`` content words by passages."""
     count = 0
     heap: list[tuple[int, str]] = []
     keep = max(top * CANDIDATES_PER_TOP_TERM, 50)
-    for term, info in searcher.reader().iter_field(fieldname):
+    for word, docs in reader.vocabulary(fieldname):
         count += 1
-        word = term.decode("utf-8") if isinstance(term, bytes) else term
-        item = (info.doc_frequency(), word)
+        item = (docs, word)
         if len(heap) < keep:
             heapq.heappush(heap, item)
         elif item > heap[0]:
             heapq.heapreplace(heap, item)
     ranked = sorted(heap, key=lambda item: (-item[0], item[1]))
     words = [(word, docs) for docs, word in ranked if _is_content_word(word)][:top]
-    return count, [{"term": display_form(searcher, fieldname, word), "passages": docs} for word, docs in words]
+    return count, [{"term": display_form(reader, fieldname, word), "passages": docs} for word, docs in words]
 
 
 def _is_content_word(word: str) -> bool:

@@ -26,13 +26,12 @@ from dataclasses import replace
 from typing import Iterator
 
 from . import analysis
+from . import querytree as qt
+from .engines.base import Reader
 from .errors import QueryError
-from .search import Engine, SearchRequest, SearchResult
+from .search import Engine, SearchRequest, SearchResult, stored_offsets
 
-# Surface forms (NFKC, lower case); the stemmed main field is the fallback for an index
-# built before that field existed.
-VOCABULARY_FIELD = "body_surface"
-FALLBACK_FIELD = "body"
+VOCABULARY_FIELD = "body_surface"  # surface forms (NFKC, lower case)
 TERM_FIELDS = ("title", "section", "body")
 STORED_TEXT = "body"  # the stored text whose offsets the vocabulary field records
 
@@ -52,10 +51,6 @@ _WORD = re.compile(r"[^\W_]+")  # a single word: no space, operator, quote or fi
 _FIELD_NAMES = frozenset(TERM_FIELDS)
 
 
-def vocabulary_field(searcher) -> str:
-    return VOCABULARY_FIELD if VOCABULARY_FIELD in searcher.schema else FALLBACK_FIELD
-
-
 def fold(text: str) -> str:
     """The form a word is looked up under: NFKC, lower case.
 
@@ -65,17 +60,12 @@ def fold(text: str) -> str:
     return unicodedata.normalize("NFKC", text).lower()
 
 
-def _text(term) -> str:
-    return term.decode("utf-8") if isinstance(term, bytes) else term
-
-
 # --- did you mean ---------------------------------------------------------------------
 
 
-def did_you_mean(searcher, query: str, total: int) -> str | None:
+def did_you_mean(reader: Reader, query: str, total: int) -> str | None:
     """A corrected query, or None when no word of ``query`` needs or has a correction."""
-    field = vocabulary_field(searcher)
-    reader = searcher.reader()
+    field = VOCABULARY_FIELD
     pieces: list[str] = []
     cursor = 0
     changed = False
@@ -84,7 +74,7 @@ def did_you_mean(searcher, query: str, total: int) -> str | None:
         correction = _correct(reader, field, word)
         if correction is None:
             continue
-        pieces += [query[cursor:start], _match_case(word, display_form(searcher, field, correction))]
+        pieces += [query[cursor:start], _match_case(word, display_form(reader, field, correction))]
         cursor = end
         changed = True
     if not changed:
@@ -106,7 +96,7 @@ def _words_to_check(query: str, katakana: bool) -> Iterator[tuple[int, int]]:
             yield match.span()
 
 
-def _correct(reader, field: str, word: str) -> str | None:
+def _correct(reader: Reader, field: str, word: str) -> str | None:
     folded = fold(word)
     if not folded.isascii():
         folded = folded.rstrip("ー") or folded  # as the index folds katakana long vowels
@@ -127,20 +117,19 @@ def _correct(reader, field: str, word: str) -> str | None:
     return best[2] if best else None
 
 
-def _known_elsewhere(reader, word: str) -> bool:
+def _known_elsewhere(reader: Reader, word: str) -> bool:
     """Whether the word is indexed in a title, a heading or under its base form."""
     terms = [t.term for t in analysis.analyze(word) if t.indexed]
     if len(terms) != 1:
         return False
-    return any(reader.doc_frequency(name, terms[0]) for name in TERM_FIELDS if name in reader.schema)
+    return any(reader.doc_frequency(name, terms[0]) for name in TERM_FIELDS)
 
 
-def _neighbours(reader, field: str, word: str, maxdist: int) -> Iterator[tuple[str, int]]:
+def _neighbours(reader: Reader, field: str, word: str, maxdist: int) -> Iterator[tuple[str, int]]:
     """Vocabulary words sharing the first character within ``maxdist`` edits."""
-    for n, term in enumerate(reader.expand_prefix(field, word[0])):
+    for n, candidate in enumerate(reader.expand_prefix(field, word[0])):
         if n >= MAX_SCAN:
             return
-        candidate = _text(term)
         if candidate == word or abs(len(candidate) - len(word)) > maxdist or not is_word(candidate):
             continue
         distance = edit_distance(word, candidate, maxdist)
@@ -183,19 +172,15 @@ def _match_case(typed: str, word: str) -> str:
     return word
 
 
-def with_suggestion(engine: Engine, request: SearchRequest, result: SearchResult, searcher=None) -> SearchResult:
+def with_suggestion(engine: Engine, request: SearchRequest, result: SearchResult) -> SearchResult:
     """``result`` with ``suggestion`` filled in when a corrected query finds passages.
 
     HTML, JSON and CLI all call this after ``Engine.search``, so they show the same.
-    ``searcher`` is the caller's open searcher, if it has one (else one is opened).
     """
     if result.suggestion is not None or not any(_words_to_check(request.q, katakana=result.total == 0)):
-        return result  # nothing to check: no need to open a searcher
-    if searcher is None:
-        with engine.searcher() as own:
-            corrected = did_you_mean(own, request.q, result.total)
-    else:
-        corrected = did_you_mean(searcher, request.q, result.total)
+        return result  # nothing to check: no need to open a reader
+    with engine.reader() as reader:
+        corrected = did_you_mean(reader, request.q, result.total)
     if corrected is None or corrected == request.q:
         return result
     if _everywhere(result) == 0 and _WORD.fullmatch(corrected):
@@ -221,7 +206,7 @@ def _everywhere(result: SearchResult) -> int:
 # --- completions ----------------------------------------------------------------------
 
 
-def complete(searcher, text: str, limit: int = 8) -> list[str]:
+def complete(reader: Reader, text: str, limit: int = 8) -> list[str]:
     """Queries completing the last word of ``text``, most frequent first."""
     limit = max(1, min(limit, MAX_COMPLETIONS))
     if not text or text[-1].isspace():
@@ -230,13 +215,12 @@ def complete(searcher, text: str, limit: int = 8) -> list[str]:
     head, last = text[:cut], text[cut:]
     if last.endswith(("*", "＊", '"', ")")):
         return []
-    field = vocabulary_field(searcher)
-    reader = searcher.reader()
+    field = VOCABULARY_FIELD
     for start in _tail_starts(last):
         words = _words_with_prefix(reader, field, last[start:], limit)
         if words:
             typed = last[start:]
-            return [head + last[:start] + _match_case(typed, display_form(searcher, field, w)) for w in words]
+            return [head + last[:start] + _match_case(typed, display_form(reader, field, w)) for w in words]
     return []
 
 
@@ -262,13 +246,12 @@ def _hiragana_to_katakana(text: str) -> str:
     return "".join(chr(ord(c) + 0x60) if "\u3041" <= c <= "\u3096" else c for c in text)
 
 
-def _words_with_prefix(reader, field: str, prefix: str, limit: int) -> list[str]:
+def _words_with_prefix(reader: Reader, field: str, prefix: str, limit: int) -> list[str]:
     scored: dict[str, int] = {}
     for form in _lookup_forms(prefix):
-        for n, term in enumerate(reader.expand_prefix(field, form)):
+        for n, word in enumerate(reader.expand_prefix(field, form)):
             if n >= MAX_SCAN:
                 break
-            word = _text(term)
             if word not in scored and is_word(word):
                 scored[word] = reader.doc_frequency(field, word)
     ranked = sorted(scored.items(), key=lambda item: (-item[1], len(item[0]), item[0]))
@@ -285,20 +268,19 @@ def is_word(term: str) -> bool:
     return any(c.isalpha() for c in term)
 
 
-def display_form(searcher, field: str, term: str, samples: int = 5) -> str:
-    """The word as the corpus writes it, read from the stored text at its first
-    occurrences; a Latin word keeps a capital only where every sample has one."""
-    if field == FALLBACK_FIELD:
-        return term
+def display_form(reader: Reader, field: str, term: str, samples: int = 5) -> str:
+    """The word as the corpus writes it, read from the stored text of a few passages
+    that hold it (their stored offsets say where); a Latin word keeps a capital only
+    where every sample has one."""
     written: list[str] = []
     try:
-        matcher = searcher.postings(field, term)
-        while matcher.is_active() and len(written) < samples:
-            stored = searcher.stored_fields(matcher.id()).get(STORED_TEXT) or ""
-            for _, start, end in list(matcher.value_as("characters"))[:samples]:
-                written.append(unicodedata.normalize("NFKC", stored[start:end]))
-            matcher.next()
-    except Exception:  # no offsets stored, or the term vanished: show it as indexed
+        found, _ = reader.rank(qt.Term(field, term), samples, None)
+        for _, key in found:
+            fields = reader.stored(key)
+            text = fields.get(STORED_TEXT) or ""
+            for _, start, end in stored_offsets(fields, STORED_TEXT).norms(term)[:samples]:
+                written.append(unicodedata.normalize("NFKC", text[start:end]))
+    except QueryError:  # the time cap: show the word as indexed
         return term
     written = [w for w in written if fold(w) == term or fold(w).rstrip("ー") == term.rstrip("ー")]
     if not written:

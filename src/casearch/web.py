@@ -25,12 +25,9 @@ from urllib.parse import quote, urlencode
 
 from flask import Flask, Response, current_app, jsonify, render_template, request
 from werkzeug.exceptions import HTTPException
-from whoosh.filedb.filestore import FileStorage
-from whoosh.index import TOC
-
-from . import __version__, config, openapi
-from .errors import IndexMissing, IndexUnusable, QueryError
-from .index import INDEX_FORMAT, read_current
+from . import __version__, config, engines, openapi
+from .errors import EngineUnavailable, IndexMissing, IndexUnusable, QueryError
+from .index import INDEX_FORMAT, engine_of, read_current
 from .messages import EXAMPLES, UI_LANGS, messages
 from .search import Engine, Hit, SearchRequest, SearchResult, doc_url, validate_request
 from .suggest import MAX_COMPLETIONS, complete, with_suggestion
@@ -43,11 +40,13 @@ SUGGEST_FORMATS = ("json", "opensearch")
 def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     """Defaults, then ``CASEARCH_*`` environment (via config), then ``test_config``."""
     app = Flask(__name__, template_folder=str(templates_dir()))
-    app.config.update(INDEX_DIR=str(config.index_dir()), CORPUS_DIR=str(config.corpus_dir()))
+    app.config.update(
+        INDEX_DIR=str(config.index_dir()), CORPUS_DIR=str(config.corpus_dir()), ENGINE=config.engine(),
+    )
     if test_config:
         app.config.update(test_config)
     app.json.ensure_ascii = False  # type: ignore[attr-defined]
-    app.extensions["casearch_engine"] = Engine(Path(app.config["INDEX_DIR"]))
+    app.extensions["casearch_engine"] = Engine(Path(app.config["INDEX_DIR"]), app.config["ENGINE"])
     app.add_template_filter(query_with)
     _register_pages(app)
     _register_api(app)
@@ -125,7 +124,7 @@ SNAPSHOT_TRIES = 3
 def run_search(search_request: SearchRequest) -> SearchResult:
     """The search and its suggestion, both from one state of the index.
 
-    They open separate searchers; if a reindex commits in between, the hits could come
+    They open separate readers; if a reindex commits in between, the hits could come
     from the old index and the suggestion from the new one (an answer that is neither).
     When the index version moved while they ran, they run again.
     """
@@ -151,17 +150,17 @@ def index_version() -> list[Any] | None:
     """What identifies the searchable content: the serving generation folder (``CURRENT``)
     and the Whoosh generation of its latest commit; None when the index cannot serve.
 
-    Cheap (a small file and a directory listing, no searcher). Read before the search
+    Cheap (a small file and a stat or directory listing, no reader). Read before the search
     runs, so a concurrent reindex can only make the tag older than the body (one extra
     full response later), never newer (a stale body kept under a current tag).
     """
     index_dir = Path(current_app.config["INDEX_DIR"])
     try:
         current = read_current(index_dir)
-        if current is None or current.get("format") != INDEX_FORMAT:
+        if current is None or current.get("format") != INDEX_FORMAT or engine_of(current) != engine().engine:
             return None  # the search itself answers 503 with the reason
-        generation = TOC._latest_generation(FileStorage(str(index_dir / current["name"])), "MAIN")
-    except (OSError, IndexUnusable):
+        generation = engines.backend(engine().engine).stamp(index_dir / current["name"])
+    except (OSError, IndexUnusable, EngineUnavailable):
         return None
     return [current["name"], current["format"], generation] if generation >= 0 else None
 
@@ -344,8 +343,8 @@ def _register_api(app: Flask) -> None:
         etag = make_etag("suggest", {"q": q, "limit": str(limit), "format": output}, index_version())
         if (unchanged := _not_modified(etag)) is not None:
             return unchanged
-        with engine().searcher() as searcher:
-            completions = complete(searcher, q, limit)
+        with engine().reader() as reader:
+            completions = complete(reader, q, limit)
         if output == "opensearch":
             body = json.dumps([q, completions], ensure_ascii=False)
             response = Response(body, mimetype="application/x-suggestions+json")
@@ -382,6 +381,7 @@ def _register_errors(app: Flask) -> None:
 
     @app.errorhandler(IndexMissing)
     @app.errorhandler(IndexUnusable)
+    @app.errorhandler(EngineUnavailable)
     def index_error(exc: Exception) -> Response:
         hint = getattr(exc, "hint", "")
         return error_response(503, "index_unavailable", f"{exc}. {hint}".strip())

@@ -1,0 +1,79 @@
+"""The engine-neutral query: a small tree of our own that every engine compiles.
+
+    querylang.parse  ->  Term / Phrase leaves (field, analyzed terms, boost)
+                     ->  And / Or / AndNot / Every / Nothing
+                     ->  engines.<name>.compile -> the engine's own query objects
+
+Leaves hold terms exactly as the analysis wrote them into the index, so an engine never
+analyzes a query again. ``Phrase`` means the terms at consecutive positions, in order.
+Nodes are frozen dataclasses: equal trees compare equal, which the search uses to tell
+whether cross-lingual expansion changed anything.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Term:
+    field: str
+    text: str
+    boost: float = 1.0
+
+
+@dataclass(frozen=True)
+class Phrase:
+    field: str
+    terms: tuple[str, ...]
+    boost: float = 1.0
+
+
+@dataclass(frozen=True)
+class And:
+    children: tuple["Node", ...]
+
+
+@dataclass(frozen=True)
+class Or:
+    children: tuple["Node", ...]
+
+
+@dataclass(frozen=True)
+class AndNot:
+    """Matches of ``positive`` that ``negative`` does not match, scored as ``positive``."""
+
+    positive: "Node"
+    negative: "Node"
+
+
+@dataclass(frozen=True)
+class Every:
+    """Every passage (a query made only of exclusions starts from it)."""
+
+
+@dataclass(frozen=True)
+class Nothing:
+    """Matches no passage (a prefix that expands to no word)."""
+
+
+Node = Term | Phrase | And | Or | AndNot | Every | Nothing
+
+
+def leaf(field: str, terms: tuple[str, ...], boost: float = 1.0) -> Node:
+    """A term, or a phrase when there are several.
+
+    >>> leaf("body", ("天然", "ガス"))
+    Phrase(field='body', terms=('天然', 'ガス'), boost=1.0)
+    """
+    if len(terms) == 1:
+        return Term(field, terms[0], boost)
+    return Phrase(field, tuple(terms), boost)
+
+
+def any_of(children: list[Node]) -> Node:
+    return children[0] if len(children) == 1 else Or(tuple(children))
+
+
+def all_of(children: list[Node]) -> Node:
+    return children[0] if len(children) == 1 else And(tuple(children))
