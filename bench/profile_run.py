@@ -38,7 +38,7 @@ STAGES = {
         ("whoosh/writing.py", "add_document", "Whoosh add_document (all fields)"),
         ("whoosh/writing.py", "commit", "Whoosh commit (merge + write segment)"),
         ("casearch/corpus.py", "read_document", "corpus parsing"),
-        ("casearch/jmdict.py", "lookup", "JMdict look-ups for the cross-lingual bridge"),
+        ("casearch/jmdict/lookups.py", "lookup", "JMdict look-ups for the cross-lingual bridge"),
         ("casearch/index.py", "indexed_digests", "reading the stored digests"),
     ],
     "query": [

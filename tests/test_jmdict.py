@@ -6,6 +6,7 @@ optional ``jamdict-data`` package and are skipped cleanly without it.
 
 from __future__ import annotations
 
+import inspect
 import lzma
 import os
 import sqlite3
@@ -16,6 +17,9 @@ from pathlib import Path
 import pytest
 
 from casearch import jmdict
+from casearch.jmdict import database as jmdict_database
+from casearch.jmdict import derived as jmdict_derived
+from casearch.jmdict import pairs as jmdict_pairs
 from casearch.jmdict import Pair, gloss_head, lookup, normalize_gloss, priority_rank
 
 # --------------------------------------------------------------- pure functions
@@ -109,7 +113,7 @@ def test_broken_archive_leaves_no_half_file(tmp_path: Path) -> None:
 
 
 def test_missing_package_gives_none(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(jmdict.importlib.util, "find_spec", lambda name: None)
+    monkeypatch.setattr(jmdict_database.importlib.util, "find_spec", lambda name: None)
     assert jmdict.database_path(tmp_path) is None
 
 
@@ -338,7 +342,7 @@ def test_index_lookup_never_scans_the_glosses(db: Path, cache: Path, monkeypatch
     def no_scan(*args, **kwargs):
         raise AssertionError("the gloss table was scanned")
 
-    monkeypatch.setattr(jmdict, "_scan_glosses", no_scan)
+    monkeypatch.setattr(jmdict_pairs, "_scan_glosses", no_scan)  # where the scans call it
     assert lookup(db, ja, en, cache_dir=cache) == expected
 
 
@@ -546,6 +550,23 @@ def test_stale_temporary_files_are_removed(fresh: Path, tmp_path: Path) -> None:
     jmdict.build_index(fresh, jmdict.index_path(fresh, cache))
     assert not stale.exists()
     assert recent.exists()  # may be another process's build in progress
+
+
+def test_index_fingerprint_covers_the_code_that_computes_its_rows() -> None:
+    """An index records the code it was built by: every module whose functions shape its
+    rows must be in the fingerprint, or an edit there would leave stale indexes valid."""
+    row_makers = [
+        jmdict_derived.build_index,
+        jmdict_derived.load_entries,
+        jmdict_derived.written_form,
+        jmdict_derived.gloss_flags,
+        jmdict_derived.gloss_head,
+        jmdict_derived.normalize_gloss,
+        jmdict.priority_rank,
+    ]
+    sources = {Path(inspect.getsourcefile(f)).resolve() for f in row_makers}
+    assert sources <= {p.resolve() for p in jmdict_derived._FORMAT_SOURCES}
+    assert jmdict_derived.CODE_FINGERPRINT == jmdict_derived._code_fingerprint() != "unknown"
 
 
 def test_unwritable_cache_falls_back_to_the_scan(fresh: Path, tmp_path: Path) -> None:
