@@ -1,6 +1,11 @@
-"""Shared fixtures: a copy of the repository's corpus and an index built once per session.
+"""Shared fixtures: a copy of the repository's corpus and an index built once per session
+and per engine.
 
-Tests never touch ``corpus/`` or ``index/`` in the working tree.
+Every test that uses the index (``index_dir``, ``engine``, ``app``, ``client``) or asks
+for ``engine_name`` runs once with each engine: ``engine_name`` is a session fixture
+with one parameter per engine, and ``CASEARCH_ENGINE`` is set to it for the test, so
+the library's defaults, ``create_app`` and CLI subprocesses all use that engine. Tests
+never touch ``corpus/`` or ``index/`` in the working tree.
 """
 
 from __future__ import annotations
@@ -10,6 +15,7 @@ from pathlib import Path
 
 import pytest
 
+from casearch.engines import ENGINES
 from casearch.index import reindex
 from casearch.search import Engine
 from casearch.web import create_app
@@ -30,22 +36,36 @@ def corpus_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return target
 
 
+@pytest.fixture(scope="session", params=ENGINES)
+def engine_name(request: pytest.FixtureRequest) -> str:
+    return request.param
+
+
+@pytest.fixture(autouse=True)
+def _configured_engine(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> None:
+    """CASEARCH_ENGINE follows the test's engine (whoosh for tests not run per engine)."""
+    name = request.getfixturevalue("engine_name") if "engine_name" in request.fixturenames else "whoosh"
+    monkeypatch.setenv("CASEARCH_ENGINE", name)
+
+
 @pytest.fixture(scope="session")
-def index_dir(corpus_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    target = tmp_path_factory.mktemp("index")
-    report = reindex(corpus_dir, target)
+def index_dir(corpus_dir: Path, engine_name: str, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    target = tmp_path_factory.mktemp(f"index-{engine_name}")
+    report = reindex(corpus_dir, target, engine=engine_name)
     assert not report.skipped
     return target
 
 
 @pytest.fixture(scope="session")
-def engine(index_dir: Path) -> Engine:
-    return Engine(index_dir)
+def engine(index_dir: Path, engine_name: str) -> Engine:
+    return Engine(index_dir, engine_name)
 
 
 @pytest.fixture(scope="session")
-def app(index_dir: Path, corpus_dir: Path):
-    return create_app({"INDEX_DIR": str(index_dir), "CORPUS_DIR": str(corpus_dir), "TESTING": True})
+def app(index_dir: Path, corpus_dir: Path, engine_name: str):
+    return create_app({
+        "INDEX_DIR": str(index_dir), "CORPUS_DIR": str(corpus_dir), "ENGINE": engine_name, "TESTING": True,
+    })
 
 
 @pytest.fixture()

@@ -16,7 +16,7 @@ import pytest
 
 from live_server import browser_unavailable, chromium, serve, write_sample_corpus
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.usefixtures("engine_name")]  # once per engine (conftest)
 
 UNAVAILABLE = browser_unavailable()
 if UNAVAILABLE:

@@ -18,6 +18,8 @@ from casearch.cli import main
 
 from conftest import write
 
+pytestmark = pytest.mark.usefixtures("engine_name")  # run once per engine (conftest)
+
 
 def run(*args: str, env: dict | None = None):
     return CliRunner().invoke(main, list(args), env=env)

@@ -20,6 +20,8 @@ from casearch.console import ReindexProgress, human_bytes, snippet_text
 
 from conftest import write
 
+pytestmark = pytest.mark.usefixtures("engine_name")  # run once per engine (conftest)
+
 
 class Terminal(io.StringIO):
     encoding = "utf-8"

@@ -35,7 +35,7 @@ COMMON = 110  # files in both states (more than 100: the progress line "indexed 
 CHANGED = range(0, 20)  # of those, these differ between A and B
 ONLY = 5  # files in one state only
 
-pytestmark = [pytest.mark.slow, pytest.mark.timeout(600)]
+pytestmark = [pytest.mark.slow, pytest.mark.timeout(600), pytest.mark.usefixtures("engine_name")]  # once per engine
 
 
 # --- the two corpus states --------------------------------------------------------------

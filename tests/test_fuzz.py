@@ -28,6 +28,8 @@ from casearch.web import create_app
 from conftest import REPO, write
 from test_security import HOSTILE, check_headers, check_page, check_snippet, check_url
 
+pytestmark = pytest.mark.usefixtures("engine_name")  # run once per engine (conftest)
+
 EXAMPLES = 1000
 MAX_Q = 500
 FUZZ = settings(max_examples=EXAMPLES, deadline=None, database=None,

@@ -25,8 +25,11 @@ QUERIES = [
 ]
 
 
+WHOOSH_ONLY = pytest.mark.parametrize("engine_name", ["whoosh"], indirect=True)
+
+
 @pytest.fixture(scope="module")
-def many_engine(tmp_path_factory: pytest.TempPathFactory) -> Engine:
+def many_engine(tmp_path_factory: pytest.TempPathFactory, engine_name: str) -> Engine:
     """Forty short documents in both languages sharing a few words, so that queries
     match more passages than a page holds, directly and through the bridge."""
     root = tmp_path_factory.mktemp("passes")
@@ -38,8 +41,8 @@ def many_engine(tmp_path_factory: pytest.TempPathFactory) -> Engine:
         en = ". ".join(f"A note on {rng.choice(en_words)} and {rng.choice(en_words)}" for _ in range(3))
         write(root / "c" / f"ja{n:02}.md", f"# 文書{n}\n\n{ja}。\n")
         write(root / "c" / f"en{n:02}.md", f"---\ntranslation_of: ja{n:02}\n---\n# Note {n}\n\n{en}.\n")
-    reindex(root / "c", root / "i")
-    return Engine(root / "i")
+    reindex(root / "c", root / "i", engine=engine_name)
+    return Engine(root / "i", engine_name)
 
 
 def small_engine(root: Path, files: dict[str, str]) -> Engine:
@@ -115,6 +118,7 @@ def _phrases(searcher, rng: random.Random, count: int) -> list[tuple[str, list[s
     return found
 
 
+@WHOOSH_ONLY
 def test_adjacent_phrase_matches_and_scores_as_whoosh_phrase(engine: Engine, many_engine: Engine) -> None:
     rng = random.Random(11)
     compared = matched = 0
@@ -208,6 +212,7 @@ def test_one_word_counterpart_finds_what_the_character_phrase_found(tmp_path: Pa
     assert found == {"a", "b"}
 
 
+@WHOOSH_ONLY
 def test_all_matches_of_a_filtered_search_keep_the_filter(many_engine: Engine) -> None:
     # Whoosh's top-N collector answers docs() by running the query again; the filter
     # must still apply (the translation seeds once got every language through it).

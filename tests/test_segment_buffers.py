@@ -26,6 +26,9 @@ from casearch.search import Engine, validate_request
 
 from conftest import write
 
+# Whoosh's own storage: these tests read its segment files.
+pytestmark = pytest.mark.parametrize("engine_name", ["whoosh"], indirect=True)
+
 # terms, phrases, prefixes, negation, OR, readings: each finds passages in the test corpus
 QUERIES = ["パイプライン", "pipeline", "天然 ガス", "鉄道", "pre*", '"natural gas"', "目的", "Kazakhstan",
            "-gas pipeline", "ガス OR 石油", "ぱいぷらいん"]

@@ -28,7 +28,7 @@ import pytest
 
 from conftest import REPO, write
 
-pytestmark = [pytest.mark.timeout(600)]
+pytestmark = [pytest.mark.timeout(600), pytest.mark.usefixtures("engine_name")]  # once per engine
 
 CLIENTS = 8
 WARM_UP = 1_000

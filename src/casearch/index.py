@@ -36,7 +36,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Iterator
 
-from . import analysis, engines, userdict
+from . import analysis, config, engines, userdict
 from .engines.base import Backend, Reader, Writer
 from .bridge import GLOSSARY_FILE, glossary_pairs
 from .corpus import CorpusFile, Document, Skipped, discover, digest_of, read_bytes, read_document, read_reserved
@@ -183,15 +183,15 @@ def reindex_lock(index_dir: Path) -> Iterator[None]:
 
 def reindex(
     corpus_dir: Path, index_dir: Path, *, full: bool = False, max_file_bytes: int = 20 << 20,
-    progress: Progress | None = None, phase: Phase | None = None, engine: str = engines.DEFAULT_ENGINE,
+    progress: Progress | None = None, phase: Phase | None = None, engine: str | None = None,
 ) -> ReindexReport:
     """Bring the index at ``index_dir`` up to date with ``corpus_dir`` (see module doc),
-    with ``engine``; an index built by another engine is rebuilt.
+    with ``engine`` (None: the configured one); an index built by another engine is rebuilt.
 
     ``phase`` is told when the writer passes each step (used by the crash tests).
     """
     began = time.perf_counter()
-    backend = engines.backend(engine)
+    backend = engines.backend(engine or config.engine())
     say = progress or (lambda message: None)
     phase = phase or _no_phase
     with reindex_lock(index_dir):

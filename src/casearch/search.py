@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import Any, Iterator, Mapping
 from urllib.parse import quote
 
-from . import analysis, engines
+from . import analysis, config, engines
 from . import index as index_mod
 from . import querytree as qt
 from .bridge import Bridge, Pair
@@ -168,9 +168,10 @@ class _ThreadReader:
 class Engine:
     """Search over the index folder with one engine; safe to share between threads."""
 
-    def __init__(self, index_dir: Path, engine: str = engines.DEFAULT_ENGINE) -> None:
+    def __init__(self, index_dir: Path, engine: str | None = None) -> None:
+        """``engine`` None: the configured one (CASEARCH_ENGINE, else whoosh)."""
         self.index_dir = Path(index_dir)
-        self.engine = engines.check_name(engine)
+        self.engine = engines.check_name(engine or config.engine())
         self._lock = threading.Lock()
         self._bridge: tuple | None = None
         self._local = threading.local()
