@@ -27,7 +27,7 @@ from pathlib import Path
 
 import pytest
 
-from casearch.index import indexed_digests, open_reader
+from casearch.index import engine_of, indexed_digests, open_reader, read_current
 from casearch.search import Engine, validate_request
 
 PAUSE = 1.0  # seconds the CLI waits at each phase; the kill lands inside that wait
@@ -80,7 +80,7 @@ def ids_for(index_dir: Path, q: str) -> set[str]:
 
 def assert_state(index_dir: Path, state: str) -> None:
     """The index opens and holds exactly ``state``: every document and nothing else."""
-    reader, _ = open_reader(index_dir, "whoosh")
+    reader, _ = open_reader(index_dir, engine_of(read_current(index_dir)))
     try:
         stored = indexed_digests(reader)
     finally:

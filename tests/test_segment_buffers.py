@@ -27,7 +27,7 @@ from casearch.search import Engine, validate_request
 from conftest import write
 
 # Whoosh's own storage: these tests read its segment files.
-pytestmark = pytest.mark.parametrize("engine_name", ["whoosh"], indirect=True)
+WHOOSH_ONLY = pytest.mark.parametrize("engine_name", ["whoosh"], indirect=True)
 
 # terms, phrases, prefixes, negation, OR, readings: each finds passages in the test corpus
 QUERIES = ["パイプライン", "pipeline", "天然 ガス", "鉄道", "pre*", '"natural gas"', "目的", "Kazakhstan",
@@ -59,6 +59,7 @@ def small_index(tmp_path: Path) -> Path:
     return tmp_path / "ix"
 
 
+@WHOOSH_ONLY
 def test_postings_are_read_from_the_segment_mmap_not_a_copy(index_dir: Path) -> None:
     ix, _ = open_index(index_dir)
     with ix.searcher() as searcher:
@@ -68,6 +69,7 @@ def test_postings_are_read_from_the_segment_mmap_not_a_copy(index_dir: Path) -> 
         assert not any(isinstance(f, io.BytesIO) for f in files)
 
 
+@WHOOSH_ONLY
 def test_plain_whoosh_copies_postings_into_bytesio(index_dir: Path) -> None:
     """The control for the test above: the probe does see Whoosh's copy."""
     generation = index_dir / index_mod.read_current(index_dir)["name"]
@@ -90,6 +92,7 @@ def test_searcher_reopened_after_commit_reads_the_map(small_index: Path) -> None
         engine.close()
 
 
+@WHOOSH_ONLY
 @pytest.mark.parametrize("q", QUERIES)
 def test_search_results_match_plain_whoosh_storage(index_dir: Path, q: str, monkeypatch) -> None:
     def results(engine: Engine) -> dict:
