@@ -10,8 +10,10 @@ Layout of the index folder::
 
 Reindex, step by step:
 
-    lock -> discover corpus files -> compare each file's sha256 with the digest stored
-    on its passages -> parse changed files -> delete + add their passages -> commit
+    lock -> discover corpus files -> a file whose size and modification time are those
+    recorded at its last indexing is unchanged (no read, no hash); else compare its
+    sha256 with the recorded digest -> parse changed files -> delete + add their
+    passages -> commit
 
 An incremental run writes into the serving generation through the engine's writer, whose
 commit is atomic: readers see the previous commit until the new one is complete. A full run (or
@@ -49,6 +51,7 @@ from .errors import CorpusError, EngineMismatch, IndexLocked, IndexMissing, Inde
 SCHEMA_VERSION = 5
 INDEX_FORMAT = f"{SCHEMA_VERSION}.{analysis.ANALYSIS_VERSION}"
 CURRENT_FILE = "CURRENT"
+RACY_NS = 2_000_000_000  # a file modified this recently may change again within the same mtime
 LOCK_FILE = ".reindex.lock"
 
 Progress = Callable[[str], None]
@@ -311,9 +314,9 @@ def _build_generation(path: Path, files: list[CorpusFile], report: ReindexReport
     try:
         documents = DocumentRecords(writer, context.dictionary, passage_records)
         for n, file in enumerate(files, start=1):
-            document = _load(file, context.max_bytes, report)
-            if document is not None:
-                documents.add(document)
+            loaded = _load(file, context.max_bytes, report)
+            if loaded is not None:
+                documents.add(*loaded)
                 report.added += 1
             _tick(context.say, n, len(files))
         documents.finish()
@@ -329,7 +332,7 @@ def _build_generation(path: Path, files: list[CorpusFile], report: ReindexReport
 def _update_generation(path: Path, files: list[CorpusFile], report: ReindexReport, context: _Context) -> None:
     reader = context.backend.open(path)
     try:
-        indexed, glossary_digest = indexed_digests(reader)
+        indexed, glossary_digest = indexed_records(reader)
     finally:
         reader.close()
     writer = context.backend.update(path, context.phase)
@@ -354,7 +357,7 @@ def _update_generation(path: Path, files: list[CorpusFile], report: ReindexRepor
         raise
 
 
-def _kept_despite_skip(indexed: dict[str, str], skipped: list[Skipped]) -> set[str]:
+def _kept_despite_skip(indexed: dict[str, dict], skipped: list[Skipped]) -> set[str]:
     """Documents whose file (or folder, a path ending in /) could not be read this time:
     their previous version stays; only a file that is really gone is removed."""
     files = {s.path.rsplit(".", 1)[0] for s in skipped if not s.path.endswith("/")}
@@ -373,33 +376,63 @@ def _write_glossary(writer: Writer, context: _Context, replace: bool) -> None:
 
 
 def _update_file(
-    documents: DocumentRecords, file: CorpusFile, old_digest: str | None, report: ReindexReport, max_bytes: int
+    documents: DocumentRecords, file: CorpusFile, old: dict | None, report: ReindexReport, max_bytes: int
 ) -> None:
+    """Index one file if it changed since ``old`` (its document record, None if new)."""
+    state = file_state(file)
+    if old is not None and state is not None and recorded_state(old) == state:
+        return  # same size and modification time as when it was indexed: not even read
     try:
         raw = read_bytes(file, max_bytes)
     except CorpusError as exc:
         report.skipped.append(Skipped(file.rel, str(exc)))
         return
-    if old_digest == digest_of(raw):
+    if old is not None and old.get("digest") == digest_of(raw):
+        if state is not None:  # touched, not changed: remember its new time
+            documents.writer.delete_pid(old["pid"])
+            documents.writer.add(with_state(old, state))
         return
     document = _parse(file, raw, report)
     if document is None:
         return  # the previous version, if any, stays searchable
     documents.writer.delete_document(file.doc_id)
-    documents.add(document)
-    if old_digest is None:
+    documents.add(document, state)
+    if old is None:
         report.added += 1
     else:
         report.updated += 1
 
 
-def _load(file: CorpusFile, max_bytes: int, report: ReindexReport) -> Document | None:
+def file_state(file: CorpusFile) -> tuple[int, int] | None:
+    """(size, mtime in ns) of a corpus file, taken before reading it; None when it cannot
+    be trusted to tell a change (unreadable, or modified within the last RACY_NS)."""
+    try:
+        info = os.stat(file.path)
+    except OSError:
+        return None
+    if time.time_ns() - info.st_mtime_ns < RACY_NS:
+        return None
+    return info.st_size, info.st_mtime_ns
+
+
+def recorded_state(record: dict) -> tuple[int, int] | None:
+    state = (record.get("meta") or {}).get("state")
+    return (state[0], state[1]) if isinstance(state, (list, tuple)) and len(state) == 2 else None
+
+
+def with_state(record: dict, state: tuple[int, int]) -> dict:
+    return {**record, "meta": {**(record.get("meta") or {}), "state": list(state)}}
+
+
+def _load(file: CorpusFile, max_bytes: int, report: ReindexReport) -> tuple[Document, tuple[int, int] | None] | None:
+    state = file_state(file)
     try:
         raw = read_bytes(file, max_bytes)
     except CorpusError as exc:
         report.skipped.append(Skipped(file.rel, str(exc)))
         return None
-    return _parse(file, raw, report)
+    document = _parse(file, raw, report)
+    return None if document is None else (document, state)
 
 
 def _parse(file: CorpusFile, raw: bytes, report: ReindexReport) -> Document | None:
@@ -415,11 +448,18 @@ def _tick(say: Progress, n: int, total: int) -> None:
         say(f"indexed {n}/{total} files")
 
 
+def indexed_records(reader: Reader) -> tuple[dict[str, dict], str | None]:
+    """doc_id -> its document record (path, digest, recorded size and time); and the
+    glossary's digest."""
+    records = {fields["doc_id"]: fields for fields in reader.records(DOC_KIND)}
+    glossary = next(iter(reader.records(GLOSSARY_KIND)), {}).get("digest")
+    return records, glossary
+
+
 def indexed_digests(reader: Reader) -> tuple[dict[str, str], str | None]:
     """doc_id -> digest of the file its passages came from; and the glossary's digest."""
-    digests = {fields["doc_id"]: fields["digest"] for fields in reader.records(DOC_KIND)}
-    glossary = next(iter(reader.records(GLOSSARY_KIND)), {}).get("digest")
-    return digests, glossary
+    records, glossary = indexed_records(reader)
+    return {doc_id: record["digest"] for doc_id, record in records.items()}, glossary
 
 
 def count_passages(backend: Backend, path: Path) -> int:

@@ -58,6 +58,7 @@ def passage_records(document: Document) -> Iterator[dict]:
 class _Pending:
     document: Document
     pairs: list[bridge.Pair]
+    state: tuple[int, int] | None  # the file's size and mtime when read
     japanese: set[str] = field(default_factory=set)
     english: set[str] = field(default_factory=set)
 
@@ -71,12 +72,12 @@ class DocumentRecords:
         self.records = records
         self.pending: list[_Pending] = []
 
-    def add(self, document: Document) -> None:
+    def add(self, document: Document, state: tuple[int, int] | None = None) -> None:
         tokens: list[analysis.Token] = []
         for record in self.records(document):
             self.writer.add(record)
             tokens += analysis.analyze(record["body"])
-        pending = _Pending(document, bridge.gloss_pairs(tokens))
+        pending = _Pending(document, bridge.gloss_pairs(tokens), state)
         for passage in passages(document):
             if document.lang == "ja":
                 pending.pairs += bridge.bracket_pairs(passage.text)
@@ -95,13 +96,14 @@ class DocumentRecords:
         for pending in self.pending:
             places = {i for term in pending.japanese | pending.english for i in by_term.get(term, ())}
             mine = [found[i] for i in sorted(places)]
-            self.writer.add(document_record(pending.document))
+            self.writer.add(document_record(pending.document, pending.state))
             self.writer.add(pairs_record(pending.document, pending.pairs + mine))
         self.pending = []
 
 
-def document_record(document: Document) -> dict:
-    """Small on purpose: every reindex reads the digests of all documents."""
+def document_record(document: Document, state: tuple[int, int] | None = None) -> dict:
+    """Small on purpose: every reindex reads the digests of all documents. ``state`` is
+    the file's (size, mtime) when it was read: an unchanged pair means an unchanged file."""
     return {
         "pid": f"doc:{document.doc_id}",
         "kind": DOC_KIND,
@@ -109,7 +111,8 @@ def document_record(document: Document) -> dict:
         "path": document.path,
         "digest": document.digest,
         "lang": document.lang,
-        "meta": {"title": document.title, "translations": list(document.translations)},
+        "meta": {"title": document.title, "translations": list(document.translations),
+                 "state": list(state) if state else None},
     }
 
 
