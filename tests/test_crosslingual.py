@@ -85,7 +85,7 @@ def test_dictionary_directions_on_the_article(engine: Engine) -> None:
 def test_switch_off_gives_plain_search(engine: Engine, monkeypatch: pytest.MonkeyPatch) -> None:
     queries = ["pipeline", "パイプライン", "mutual assistance", "鉄道 OR railway", "Tokayev", "サミット"]
     off = {q: search(engine, q, cross="0") for q in queries}
-    monkeypatch.setattr(search_mod, "load_bridge", lambda reader: Bridge([]))
+    monkeypatch.setattr(search_mod.Engine, "bridge", lambda self, reader: Bridge([]))
     monkeypatch.setattr(search_mod, "_add_translations", lambda stored, parsed, lang: set())
     empty = Engine(engine.index_dir)
     for q in queries:

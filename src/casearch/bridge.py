@@ -229,6 +229,13 @@ def _as_one_word(counterpart: Counterpart) -> Counterpart:
     return Counterpart("body", (tokens[0].term,), counterpart.via)
 
 
+def pair_keys(pair: Pair) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """The content terms of a query word that reach this pair: from Japanese, and from
+    English (``bridgestore`` files each pair under these)."""
+    ja_key = pair.ja_terms if len(pair.ja_terms) == 1 else japanese_key(pair.ja)
+    return ja_key, _content(pair.en_terms)
+
+
 class Bridge:
     """Both directions of the bridge of one index generation."""
 
@@ -236,10 +243,12 @@ class Bridge:
         self.pairs = unique(pairs)
         self._to_english: dict[tuple[str, ...], list[Counterpart]] = defaultdict(list)
         self._to_japanese: dict[tuple[str, ...], list[Counterpart]] = defaultdict(list)
-        for pair in sorted(self.pairs, key=lambda p: SOURCES.index(p.source) if p.source in SOURCES else 9):
-            ja_key = pair.ja_terms if len(pair.ja_terms) == 1 else japanese_key(pair.ja)
+        # Source order first, then the written forms, so that the order does not depend
+        # on the order the pairs were read in (a store reads only some of them).
+        for pair in sorted(self.pairs, key=lambda p: (SOURCES.index(p.source) if p.source in SOURCES else 9, p.ja, p.en)):
+            ja_key, en_key = pair_keys(pair)
             self._add(self._to_english, ja_key, Counterpart("body", pair.en_terms, pair.source))
-            self._add(self._to_japanese, _content(pair.en_terms), japanese_side(pair))
+            self._add(self._to_japanese, en_key, japanese_side(pair))
 
     @staticmethod
     def _add(table: dict, key: tuple[str, ...], value: Counterpart) -> None:

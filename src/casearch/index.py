@@ -38,9 +38,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Iterator
 
-from . import analysis, config, engines, userdict
+from . import analysis, bridgestore, config, engines, userdict
 from .engines.base import Backend, Reader, Writer
-from .bridge import GLOSSARY_FILE, glossary_pairs
+from .bridge import GLOSSARY_FILE, Pair, glossary_pairs
 from .corpus import CorpusFile, Document, Skipped, discover, digest_of, read_bytes, read_document, read_reserved
 from .records import (
     DOC_KIND, GLOSSARY_KIND, GLOSSARY_PID, PASSAGE_KIND, DocumentRecords, glossary_record,
@@ -320,13 +320,14 @@ def _build_generation(path: Path, files: list[CorpusFile], report: ReindexReport
                 report.added += 1
             _tick(context.say, n, len(files))
         documents.finish()
-        _write_glossary(writer, context, replace=False)
+        glossary = _write_glossary(writer, context, replace=False)
         context.phase("files-added")
         writer.commit()
         context.phase("committed")
     except BaseException:
         writer.cancel()
         raise
+    _write_store(path, context, documents.pairs_by_owner, glossary, removed=[])
 
 
 def _update_generation(path: Path, files: list[CorpusFile], report: ReindexReport, context: _Context) -> None:
@@ -344,17 +345,33 @@ def _update_generation(path: Path, files: list[CorpusFile], report: ReindexRepor
             _update_file(documents, file, indexed.get(file.doc_id), report, context.max_bytes)
             _tick(context.say, n, len(files))
         documents.finish()
-        for doc_id in sorted(set(indexed) - seen - _kept_despite_skip(indexed, report.skipped)):
+        removed = sorted(set(indexed) - seen - _kept_despite_skip(indexed, report.skipped))
+        for doc_id in removed:
             writer.delete_document(doc_id)
             report.removed += 1
+        glossary = None
         if context.glossary is not None and glossary_digest != context.glossary[1]:
-            _write_glossary(writer, context, replace=True)
+            glossary = _write_glossary(writer, context, replace=True)
         context.phase("files-added")
         writer.commit()
         context.phase("committed")
     except BaseException:
         writer.cancel()
         raise
+    _write_store(path, context, documents.pairs_by_owner, glossary, removed)
+
+
+def _write_store(
+    path: Path, context: _Context, pairs: dict[str, list[Pair]], glossary: list[Pair] | None, removed: list[str]
+) -> None:
+    """The run's pair changes into the generation's ``bridgestore``, after the engine's
+    commit (a run killed in between leaves a stale store, rebuilt when next read)."""
+    changes = {bridgestore.document_owner(doc_id): found for doc_id, found in pairs.items()}
+    changes.update({bridgestore.document_owner(doc_id): [] for doc_id in removed})
+    if glossary is not None:
+        changes[bridgestore.GLOSSARY_OWNER] = glossary
+    if changes or bridgestore.stamp_of(path) is None:
+        bridgestore.apply(path, changes, context.backend.stamp(path))
 
 
 def _kept_despite_skip(indexed: dict[str, dict], skipped: list[Skipped]) -> set[str]:
@@ -365,7 +382,7 @@ def _kept_despite_skip(indexed: dict[str, dict], skipped: list[Skipped]) -> set[
     return {doc_id for doc_id in indexed if doc_id in files or (folders and doc_id.startswith(folders))}
 
 
-def _write_glossary(writer: Writer, context: _Context, replace: bool) -> None:
+def _write_glossary(writer: Writer, context: _Context, replace: bool) -> list[Pair]:
     if replace:
         writer.delete_pid(GLOSSARY_PID)
     text, digest = context.glossary or ("", "")
@@ -373,6 +390,7 @@ def _write_glossary(writer: Writer, context: _Context, replace: bool) -> None:
     for problem in problems:
         context.say(problem)
     writer.add(glossary_record(pairs, digest))
+    return pairs
 
 
 def _update_file(

@@ -71,6 +71,7 @@ class DocumentRecords:
         self.dictionary = dictionary
         self.records = records
         self.pending: list[_Pending] = []
+        self.pairs_by_owner: dict[str, list[bridge.Pair]] = {}  # for ``bridgestore`` after the commit
 
     def add(self, document: Document, state: tuple[int, int] | None = None) -> None:
         tokens: list[analysis.Token] = []
@@ -97,7 +98,9 @@ class DocumentRecords:
             places = {i for term in pending.japanese | pending.english for i in by_term.get(term, ())}
             mine = [found[i] for i in sorted(places)]
             self.writer.add(document_record(pending.document, pending.state))
-            self.writer.add(pairs_record(pending.document, pending.pairs + mine))
+            record = pairs_record(pending.document, pending.pairs + mine)
+            self.writer.add(record)
+            self.pairs_by_owner[pending.document.doc_id] = [bridge.Pair.from_stored(r) for r in record["meta"]["pairs"]]
         self.pending = []
 
 

@@ -27,10 +27,10 @@ from pathlib import Path
 from typing import Any, Iterator, Mapping
 from urllib.parse import quote
 
-from . import analysis, config, engines
+from . import analysis, bridgestore, config, engines
 from . import index as index_mod
 from . import querytree as qt
-from .bridge import Bridge, Pair
+from .bridge import Pair
 from .engines.base import Key, Reader
 from .errors import CasearchError, IndexUnusable, QueryError
 from .offsets import Offsets
@@ -239,13 +239,17 @@ class Engine:
         except Exception as exc:
             raise IndexUnusable(f"Index at {self.index_dir} cannot be read: {type(exc).__name__}: {exc}") from exc
 
-    def bridge(self, reader: Reader) -> Bridge:
-        """The cross-lingual bridge of the generation this reader reads (cached)."""
+    def bridge(self, reader: Reader) -> bridgestore.BridgeStore:
+        """The cross-lingual bridge of the generation this reader reads: its pairs are
+        read from the generation's store on disk as queries need them (``bridgestore``),
+        rebuilt from the engine's records if it does not match the engine's commit."""
         key = reader.version
         with self._lock:
             if self._bridge is not None and self._bridge[0] == key:
                 return self._bridge[1]
-        built = load_bridge(reader)
+        generation = self.index_dir / key[0]
+        bridgestore.ensure(generation, key[1], lambda: stored_pairs(reader))
+        built = bridgestore.BridgeStore(generation)
         with self._lock:
             self._bridge = (key, built)
         return built
@@ -376,13 +380,13 @@ def _add_translations(stored: _StoredFields, parsed: ParsedQuery, lang: str) -> 
     return added
 
 
-def load_bridge(reader: Reader) -> Bridge:
-    """All pairs stored in the index: per document, and the glossary's."""
-    pairs = []
+def stored_pairs(reader: Reader) -> Iterator[tuple[str, list[Pair]]]:
+    """Every pair stored in the engine's records, by owner: per document (and any other
+    pairs record, by its doc_id), and the glossary's."""
     for kind in (PAIRS_KIND, GLOSSARY_KIND):
         for fields in reader.records(kind):
-            pairs += [Pair.from_stored(row) for row in (fields.get("meta") or {}).get("pairs", [])]
-    return Bridge(pairs)
+            owner = bridgestore.GLOSSARY_OWNER if kind == GLOSSARY_KIND else bridgestore.document_owner(fields["doc_id"])
+            yield owner, [Pair.from_stored(row) for row in (fields.get("meta") or {}).get("pairs", [])]
 
 
 VIA_PREFERENCE = ("surface", "base", "gloss", "dictionary", "corpus", "glossary", "translation", "reading")

@@ -1,0 +1,178 @@
+"""The cross-lingual pairs of one index generation, read from disk (SQLite), not held in
+every server process.
+
+    reindex   pairs per owner (a document id, the glossary, the learned pairs) ->
+              ``apply`` after the engine's commit: one transaction replaces the changed
+              owners' rows and records the engine's commit stamp
+    search    ``BridgeStore.counterparts(terms)`` -> the rows filed under those terms
+              (two B-tree look-ups) -> a small ``bridge.Bridge`` of just those rows ->
+              its counterparts; answers are memoized per store (bounded)
+
+The pairs also stay in the engine's own records (they commit with the postings). When
+the store's stamp is not the engine's (a reindex killed between the two commits, or a
+store that was never written), ``ensure`` rebuilds it from those records under a lock,
+written to a temporary file and renamed into place. Rows are filed under the same keys
+``Bridge`` uses, so a store answers exactly what an in-memory ``Bridge`` of all pairs
+answers.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import json
+import os
+import sqlite3
+import threading
+import uuid
+from collections import OrderedDict
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Iterable, Iterator
+
+from .bridge import Bridge, Counterpart, Pair, pair_keys
+
+STORE_FILE = "bridge.sqlite"
+GLOSSARY_OWNER = "glossary"
+_SEP = "\x1f"
+MEMO = 4096  # counterpart answers kept per store
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS pairs (owner TEXT NOT NULL, ja_key TEXT, en_key TEXT, row TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS pairs_ja ON pairs (ja_key);
+CREATE INDEX IF NOT EXISTS pairs_en ON pairs (en_key);
+CREATE INDEX IF NOT EXISTS pairs_owner ON pairs (owner);
+CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, value TEXT);
+"""
+
+
+def document_owner(doc_id: str) -> str:
+    """Rows of a document's pairs record (or of any pairs record by its doc_id)."""
+    return f"doc:{doc_id}"
+
+
+def _key(terms: tuple[str, ...]) -> str | None:
+    return _SEP.join(terms) if terms else None
+
+
+def _rows(owner: str, pairs: Iterable[Pair]) -> Iterator[tuple]:
+    for pair in pairs:
+        ja_key, en_key = pair_keys(pair)
+        yield owner, _key(ja_key), _key(en_key), json.dumps(pair.stored(), ensure_ascii=False)
+
+
+def _connect(path: Path) -> sqlite3.Connection:
+    con = sqlite3.connect(str(path), timeout=30, isolation_level=None)
+    con.executescript(_SCHEMA)
+    return con
+
+
+def apply(generation: Path, changes: dict[str, list[Pair]], stamp: int) -> None:
+    """Replace the rows of each owner in ``changes`` (an empty list removes it) and
+    record the engine commit these rows belong to; one transaction."""
+    con = _connect(generation / STORE_FILE)
+    try:
+        con.execute("BEGIN IMMEDIATE")
+        for owner, pairs in changes.items():
+            con.execute("DELETE FROM pairs WHERE owner = ?", (owner,))
+            con.executemany("INSERT INTO pairs VALUES (?, ?, ?, ?)", _rows(owner, pairs))
+        con.execute("INSERT OR REPLACE INTO meta VALUES ('stamp', ?)", (str(stamp),))
+        con.execute("COMMIT")
+    finally:
+        con.close()
+
+
+def stamp_of(generation: Path) -> int | None:
+    """The engine commit the store was written for; None when there is no usable store."""
+    path = generation / STORE_FILE
+    if not path.exists():
+        return None
+    try:
+        con = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=30)
+        try:
+            found = con.execute("SELECT value FROM meta WHERE name = 'stamp'").fetchone()
+        finally:
+            con.close()
+    except sqlite3.Error:
+        return None
+    return int(found[0]) if found else None
+
+
+def rebuild(generation: Path, owners: Iterable[tuple[str, list[Pair]]], stamp: int) -> None:
+    """A whole new store from every owner's pairs, renamed into place."""
+    tmp = generation / f".{STORE_FILE}.{uuid.uuid4().hex}.tmp"
+    con = _connect(tmp)
+    try:
+        con.execute("BEGIN")
+        for owner, pairs in owners:
+            con.executemany("INSERT INTO pairs VALUES (?, ?, ?, ?)", _rows(owner, pairs))
+        con.execute("INSERT OR REPLACE INTO meta VALUES ('stamp', ?)", (str(stamp),))
+        con.execute("COMMIT")
+    finally:
+        con.close()
+    os.replace(tmp, generation / STORE_FILE)
+
+
+@contextmanager
+def _store_lock(generation: Path) -> Iterator[None]:
+    fd = os.open(generation / f".{STORE_FILE}.lock", os.O_CREAT | os.O_WRONLY, 0o644)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(fd)
+
+
+def ensure(generation: Path, stamp: int, owners) -> None:
+    """Make the store match the engine commit ``stamp``, rebuilding it from ``owners()``
+    (the pairs in the engine's records) when it does not; one process rebuilds."""
+    if stamp_of(generation) == stamp:
+        return
+    with _store_lock(generation):
+        if stamp_of(generation) != stamp:
+            rebuild(generation, owners(), stamp)
+
+
+class BridgeStore:
+    """The ``Bridge`` interface over the store of one generation; shared by threads."""
+
+    def __init__(self, generation: Path) -> None:
+        self.path = generation / STORE_FILE
+        self._local = threading.local()
+        self._lock = threading.Lock()
+        self._memo: OrderedDict[tuple[str, ...], list[Counterpart]] = OrderedDict()
+
+    def _con(self) -> sqlite3.Connection:
+        con = getattr(self._local, "con", None)
+        if con is None:
+            con = self._local.con = sqlite3.connect(f"file:{self.path}?mode=ro", uri=True, timeout=30)
+        return con
+
+    def _pairs(self, sql: str, args: tuple = ()) -> list[Pair]:
+        return [Pair.from_stored(json.loads(row)) for (row,) in self._con().execute(sql, args)]
+
+    def counterparts(self, terms: tuple[str, ...], limit: int | None = None) -> list[Counterpart]:
+        with self._lock:
+            if terms in self._memo:
+                self._memo.move_to_end(terms)
+                found = self._memo[terms]
+                return found if limit is None else found[:limit]
+        key = _key(terms)
+        pairs = self._pairs("SELECT row FROM pairs WHERE ja_key = ? UNION ALL SELECT row FROM pairs WHERE en_key = ?",
+                            (key, key)) if key else []
+        found = Bridge(pairs).counterparts(terms)
+        with self._lock:
+            self._memo[terms] = found
+            if len(self._memo) > MEMO:
+                self._memo.popitem(last=False)
+        return found if limit is None else found[:limit]
+
+    @property
+    def pairs(self) -> list[Pair]:
+        """Every pair, once (the CLI's glossary listing)."""
+        return Bridge(self._pairs("SELECT row FROM pairs")).pairs
+
+    def matching(self, text: str) -> list[Pair]:
+        return Bridge(self.pairs).matching(text)
+
+    def __len__(self) -> int:
+        return len(self.pairs)

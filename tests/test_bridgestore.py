@@ -1,0 +1,66 @@
+"""The bridge read from disk: the store answers what an in-memory bridge of every pair
+answers, follows incremental reindexing, and is rebuilt when it lags the engine."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from casearch import bridgestore
+from casearch.bridge import Bridge, pair_keys
+from casearch.index import read_current, reindex
+from casearch.search import Engine, stored_pairs, validate_request
+
+from conftest import write
+
+
+def _generation(index_dir: Path) -> Path:
+    return index_dir / read_current(index_dir)["name"]
+
+
+def test_the_store_answers_as_a_bridge_of_every_pair(engine: Engine) -> None:
+    with engine.reader() as reader:
+        every = [pair for _, pairs in stored_pairs(reader) for pair in pairs]
+        store = engine.bridge(reader)
+    whole = Bridge(every)
+    assert len(store) == len(whole) > 100
+    keys = {key for pair in every for key in pair_keys(pair) if key}
+    for key in sorted(keys):
+        assert store.counterparts(key) == whole.counterparts(key), key
+    assert {(p.ja, p.en) for p in store.matching("pipeline")} == {(p.ja, p.en) for p in whole.matching("pipeline")}
+
+
+def _ids(engine: Engine, q: str, lang: str) -> list[str]:
+    return [h.doc_id for h in engine.search(validate_request({"q": q, "lang": lang})).hits]
+
+
+def test_incremental_reindex_updates_the_store(tmp_path: Path, engine_name: str) -> None:
+    corpus = tmp_path / "c"
+    write(corpus / "ja.md", "---\nlang: ja\n---\n# 話\n\n浮遊式洋上風力(floating wind)の計画。\n")
+    write(corpus / "en.md", "# Note\n\nA floating wind farm is planned.\n")
+    reindex(corpus, tmp_path / "ix", engine=engine_name)
+    assert _ids(Engine(tmp_path / "ix", engine_name), "浮遊式洋上風力", "en") == ["en"]  # a bracketed pair
+    (corpus / "ja.md").unlink()
+    write(corpus / "ja2.md", "---\nlang: ja\n---\n# 話\n\n潮力発電(tidal power)の計画。\n")
+    write(corpus / "en2.md", "# Tide\n\nTidal power is planned.\n")
+    report = reindex(corpus, tmp_path / "ix", engine=engine_name)
+    assert (report.added, report.removed, report.full) == (2, 1, False)
+    engine = Engine(tmp_path / "ix", engine_name)
+    assert _ids(engine, "潮力発電", "en") == ["en2"]
+    with engine.reader() as reader:
+        store = engine.bridge(reader)
+        assert not store.matching("floating wind") and store.matching("tidal power")
+    assert bridgestore.stamp_of(_generation(tmp_path / "ix")) is not None
+
+
+def test_a_store_behind_the_engine_is_rebuilt_from_the_records(tmp_path: Path, engine_name: str) -> None:
+    corpus = tmp_path / "c"
+    write(corpus / "ja.md", "---\nlang: ja\n---\n# 話\n\n潮力発電(tidal power)の計画。\n")
+    write(corpus / "en.md", "# Tide\n\nTidal power is planned.\n")
+    reindex(corpus, tmp_path / "ix", engine=engine_name)
+    generation = _generation(tmp_path / "ix")
+    right = bridgestore.stamp_of(generation)
+    bridgestore.apply(generation, {bridgestore.document_owner("ja"): []}, stamp=right + 1)  # as if a run died half-way
+    assert _ids(Engine(tmp_path / "ix", engine_name), "潮力発電", "en") == ["en"]
+    assert bridgestore.stamp_of(generation) == right
+    (generation / bridgestore.STORE_FILE).unlink()
+    assert _ids(Engine(tmp_path / "ix", engine_name), "潮力発電", "en") == ["en"]
