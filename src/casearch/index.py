@@ -38,7 +38,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Iterator
 
-from . import analysis, bridgestore, config, engines, userdict
+from . import analysis, bridgestore, config, engines, parallel, userdict
 from .engines.base import Backend, Reader, Writer
 from .bridge import GLOSSARY_FILE, Pair, glossary_pairs
 from .corpus import CorpusFile, Document, Skipped, discover, digest_of, read_bytes, read_document, read_reserved
@@ -187,11 +187,13 @@ def reindex_lock(index_dir: Path) -> Iterator[None]:
 def reindex(
     corpus_dir: Path, index_dir: Path, *, full: bool = False, max_file_bytes: int = 20 << 20,
     progress: Progress | None = None, phase: Phase | None = None, engine: str | None = None,
+    jobs: int | None = None,
 ) -> ReindexReport:
     """Bring the index at ``index_dir`` up to date with ``corpus_dir`` (see module doc),
     with ``engine`` (None: the configured one); an index built by another engine is rebuilt.
 
     ``phase`` is told when the writer passes each step (used by the crash tests).
+    ``jobs``: processes for a full build (None: one per core for a large corpus).
     """
     began = time.perf_counter()
     backend = engines.backend(engine or config.engine())
@@ -201,7 +203,7 @@ def reindex(
         files, skipped = discover(corpus_dir)
         user_words = _read_reserved(corpus_dir, userdict.FILE_NAME, max_file_bytes, skipped)
         glossary = _read_reserved(corpus_dir, GLOSSARY_FILE, max_file_bytes, skipped)
-        context = _Context(max_file_bytes, say, phase, glossary, _dictionary(index_dir, say), backend)
+        context = _Context(max_file_bytes, say, phase, glossary, _dictionary(index_dir, say), backend, jobs)
         previous_words = (read_current_or_none(index_dir) or {}).get("userdict", "")
         userdict_text, userdict_digest = user_words or ("", previous_words)  # unreadable: as before
         current = _usable_current(index_dir, full, userdict_digest, say, backend)
@@ -268,6 +270,7 @@ class _Context:
     glossary: tuple[str, str] | None  # text, digest; None when unreadable this time
     dictionary: Path | None  # jamdict-data's database, when installed
     backend: Backend
+    jobs: int | None = None  # processes for a full build (None: chosen by corpus size)
 
 
 def _read_reserved(corpus_dir: Path, name: str, max_bytes: int, skipped: list[Skipped]) -> tuple[str, str] | None:
@@ -313,12 +316,18 @@ def _build_generation(path: Path, files: list[CorpusFile], report: ReindexReport
     writer = context.backend.create(path, context.phase)
     try:
         documents = DocumentRecords(writer, context.dictionary, passage_records)
-        for n, file in enumerate(files, start=1):
-            loaded = _load(file, context.max_bytes, report)
-            if loaded is not None:
-                documents.add(*loaded)
-                report.added += 1
-            _tick(context.say, n, len(files))
+        jobs = parallel.jobs_for(len(files), context.jobs)
+        if jobs > 1 and hasattr(context.backend, "part_writer"):
+            parallel.add_in_parts(
+                context.backend, path, files, documents, report, _load, context.max_bytes, jobs, context.say,
+            )
+        else:
+            for n, file in enumerate(files, start=1):
+                loaded = _load(file, context.max_bytes, report)
+                if loaded is not None:
+                    documents.add(*loaded)
+                    report.added += 1
+                _tick(context.say, n, len(files))
         documents.finish()
         glossary = _write_glossary(writer, context, replace=False)
         context.phase("files-added")

@@ -366,8 +366,10 @@ def _add_translations(stored: _StoredFields, parsed: ParsedQuery, lang: str) -> 
     Returns the passage ids added."""
     if parsed.query is None or lang == "all":
         return set()
-    best, _ = stored.reader.rank(parsed.query, TRANSLATION_SEEDS, "en" if lang == "ja" else "ja")
-    seeds = [stored(key) for _, key in best]
+    # Ties are broken as everywhere (doc_id, section), so the seeds do not depend on
+    # how the engine laid the passages out (segments, processes).
+    best, _ = _by_relevance(stored, parsed.query, TRANSLATION_SEEDS, "en" if lang == "ja" else "ja")
+    seeds = [stored(key) for _, key in best[:TRANSLATION_SEEDS]]
     matched = {hit["pid"] for hit in seeds}
     added: set[str] = set()
     for hit in seeds:

@@ -18,7 +18,7 @@ from whoosh import index as whoosh_index
 from whoosh.fields import ID, NUMERIC, STORED, TEXT, Schema
 from whoosh.filedb.filestore import FileStorage
 from whoosh.index import TOC
-from whoosh.writing import CLEAR
+from whoosh.writing import CLEAR, SegmentWriter
 
 from ... import analysis
 from ..base import EXTRA_BODY_FIELDS, TEXT_FIELDS, Phase
@@ -60,6 +60,7 @@ class WhooshWriter:
     def __init__(self, ix: whoosh_index.Index, phase: Phase, clear: bool) -> None:
         self.writer = ix.writer(limitmb=WRITER_MB)
         self.clear = clear
+        self.parts: list = []  # finished segments of part writers (``parallel``)
         write_toc = self.writer._commit_toc
 
         def commit_toc(segments):  # segment files are on disk; the TOC makes them live
@@ -81,14 +82,45 @@ class WhooshWriter:
     def delete_pid(self, pid: str) -> None:
         self.writer.delete_by_term("pid", pid)
 
+    def adopt(self, segment) -> None:
+        """A part writer's finished segment, made live by this writer's commit."""
+        self.parts.append(segment)
+
     def commit(self) -> None:
-        if self.clear:
+        if self.parts:
+            self._commit_with_parts()
+        elif self.clear:
             self.writer.commit(mergetype=CLEAR)
         else:
             self.writer.commit()
 
+    def _commit_with_parts(self) -> None:
+        """One TOC listing the adopted segments and this writer's own (as Whoosh's
+        multi-process writer does with ``multisegment``): still one atomic switch."""
+        writer = self.writer
+        segments = writer._merge_segments(CLEAR if self.clear else None, False, True) + self.parts
+        if writer._added:
+            segments.append(writer._finalize_segment())
+        else:
+            writer._close_segment()
+        writer._commit_toc(segments)
+        writer._finish()
+
     def cancel(self) -> None:
         self.writer.cancel()
+
+
+class WhooshPartWriter(WhooshWriter):
+    """Writes one segment of a generation in a worker process, without the index lock
+    (the parent's writer holds it and adopts the segment)."""
+
+    def __init__(self, ix: whoosh_index.Index) -> None:
+        self.writer = SegmentWriter(ix, _lk=False, limitmb=WRITER_MB // 2)
+        self.clear = False
+        self.parts = []
+
+    def finish_part(self):
+        return self.writer._finalize_segment()  # the temp folder is shared: the parent removes it
 
 
 class WhooshBackend:
@@ -99,6 +131,9 @@ class WhooshBackend:
 
     def update(self, path: Path, phase: Phase) -> WhooshWriter:
         return WhooshWriter(open_generation(path), phase, clear=False)
+
+    def part_writer(self, path: Path) -> WhooshPartWriter:
+        return WhooshPartWriter(open_generation(path))
 
     def open(self, path: Path) -> WhooshReader:
         return WhooshReader(open_generation(path), path.name)
