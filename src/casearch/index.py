@@ -43,7 +43,7 @@ from .engines.base import Backend, Reader, Writer
 from .bridge import GLOSSARY_FILE, Pair, glossary_pairs
 from .corpus import CorpusFile, Document, Skipped, discover, digest_of, read_bytes, read_document, read_reserved
 from .records import (
-    DOC_KIND, GLOSSARY_KIND, GLOSSARY_PID, PASSAGE_KIND, DocumentRecords, glossary_record,
+    DOC_KIND, GLOSSARY_KIND, GLOSSARY_PID, DocumentRecords, glossary_record,
     passage_records,
 )
 from .errors import CorpusError, EngineMismatch, IndexLocked, IndexMissing, IndexUnusable
