@@ -89,8 +89,11 @@ def _use_color(color: bool | None, stream) -> bool:
 @index_option
 @click.option("--full", is_flag=True, help="Rebuild everything instead of only changed files.")
 @click.option("--quiet", "-q", is_flag=True, help="No progress: only skipped files and the summary line.")
+@click.option("--jobs", "-j", type=click.IntRange(1, 64), default=None,
+              help="Processes for a full build with Whoosh (default: one per core from 200 files).")
 @engine_option
-def reindex(corpus: Path | None, index_dir: Path | None, full: bool, quiet: bool, engine: str | None) -> None:
+def reindex(corpus: Path | None, index_dir: Path | None, full: bool, quiet: bool, jobs: int | None,
+            engine: str | None) -> None:
     """Bring the index up to date with the corpus.
 
     Prints one summary line; progress and skipped files go to stderr (a progress bar on
@@ -112,6 +115,7 @@ def reindex(corpus: Path | None, index_dir: Path | None, full: bool, quiet: bool
     try:
         report = run_reindex(
             corpus, index_dir, full=full, max_file_bytes=max_bytes, progress=progress, phase=phase, engine=engine,
+            jobs=jobs,
         )
     except (CorpusMissing, IndexLocked, IndexUnusable) as exc:
         progress.close()
