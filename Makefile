@@ -48,7 +48,8 @@ screenshots: $(VENV)/.installed browser
 
 # The speed benchmark (bench/RESULTS.md): builds the man-page corpus with apt-get if
 # missing, uses Debian's wrk if it can be installed (else a Python client).
-# BENCH_ARGS="--limit 50" is a run of under two minutes.
+# Both engines side by side (BENCH_ARGS="--engines whoosh" for one);
+# BENCH_ARGS="--limit 50" is a run of a few minutes.
 BENCH_ARGS ?=
 .PHONY: bench
 bench: $(VENV)/.installed

@@ -1,7 +1,7 @@
 """``/api/search`` throughput on a real ``casearch serve`` (waitress) on 127.0.0.1.
 
-    serve          start ``casearch serve --host 127.0.0.1 --port P`` on a built index,
-                   wait for ``/healthz``
+    serve          start ``casearch serve --host 127.0.0.1 --port P --engine E`` on a
+                   built index, wait for ``/healthz``
     api_paths      the query set as ``/api/search?q=...`` paths (all four classes)
     load           ``wrk`` (Debian's) with a Lua script that cycles through the paths, or
                    ``loadgen.py`` in its own process when wrk is missing; 8 connections,
@@ -29,7 +29,7 @@ from pathlib import Path
 from typing import Iterator
 from urllib.parse import urlencode
 
-from measure import BENCH_DIR, casearch_command
+from measure import BENCH_DIR, DEFAULT_ENGINE, casearch_command
 
 HOST = "127.0.0.1"
 
@@ -77,11 +77,11 @@ def _wait_healthy(url: str, proc: subprocess.Popen, timeout: float) -> None:
 
 @contextmanager
 def serve(corpus: Path, index: Path, env: dict[str, str] | None = None,
-          workers: int = 1) -> Iterator[tuple[str, int]]:
+          workers: int = 1, engine: str = DEFAULT_ENGINE) -> Iterator[tuple[str, int]]:
     """(base URL, server pid) of a running ``casearch serve``; stopped on exit."""
     port = free_port()
-    argv = casearch_command() + ["serve", "--host", HOST, "--port", str(port),
-                                 "--corpus", str(corpus), "--index", str(index), "--workers", str(workers)]
+    argv = casearch_command() + ["serve", "--host", HOST, "--port", str(port), "--corpus", str(corpus),
+                                 "--index", str(index), "--workers", str(workers), "--engine", engine]
     log = tempfile.TemporaryFile()
     proc = subprocess.Popen(argv, stdout=log, stderr=log, env=env)
     url = f"http://{HOST}:{port}"
@@ -188,12 +188,12 @@ def run_python_client(url: str, paths: list[str], seconds: float, connections: i
 
 def http_throughput(corpus: Path, index: Path, queries: list[tuple[str, str]], seconds: float,
                     tool: str = "auto", connections: int = 8, env: dict[str, str] | None = None,
-                    workers: int = 1) -> dict:
+                    workers: int = 1, engine: str = DEFAULT_ENGINE) -> dict:
     """Requests/s and latency percentiles of /api/search under ``connections`` clients."""
     if tool == "auto":
         tool = "wrk" if shutil.which("wrk") else "python"
     paths = api_paths(queries)
-    with serve(corpus, index, env, workers) as (url, pid):
+    with serve(corpus, index, env, workers, engine) as (url, pid):
         warm(url, paths, count=20 * workers)
         if tool == "wrk":
             result = run_wrk(url, paths, seconds, connections)
@@ -203,6 +203,7 @@ def http_throughput(corpus: Path, index: Path, queries: list[tuple[str, str]], s
         result["server_peak_rss_mb"] = memory["peak_rss_mb"]
         result["server_pss_mb"] = memory["pss_mb"]
     result["workers"] = workers
+    result["engine"] = engine
     result["connections"] = connections
     result["rps"] = result["requests"] / result["seconds"] if result["seconds"] else 0.0
     result["load_after"] = os.getloadavg()[0]

@@ -3,15 +3,16 @@
     run_process        a child process timed from outside, with its peak memory: its
                        VmHWM and the sum of RSS over its process tree, both sampled from
                        /proc every 50 ms (see _TreeSampler for why not ru_maxrss)
-    reindex            ``casearch reindex [--full]`` as that child process
+    reindex            ``casearch reindex [--full] --engine E`` as that child process
     incremental        change one file (or a fraction of files), time ``casearch reindex``
-    query_latency      ``Engine(index).search(validate_request({...}))`` in this process,
-                       exactly what ``/api/search`` runs (search + snippets), warm,
-                       per query class
+    query_latency      ``Engine(index, E).search(validate_request({...}))`` in this
+                       process, exactly what ``/api/search`` runs (search + snippets),
+                       warm, per query class; also the ``took_ms`` the results report
     query_variants     the same with the n-gram and reading look-ups of the query parser
                        switched off (monkeypatched: there is no switch in the code yet) and
                        with ``cross=0`` when the request knows that parameter
 
+Every casearch measurement takes the engine (``whoosh`` or ``tantivy``), default whoosh.
 Nothing here asserts on time: the numbers go to the report.
 """
 
@@ -32,6 +33,7 @@ from typing import Iterator
 from baselines import percentile
 
 BENCH_DIR = Path(__file__).resolve().parent
+DEFAULT_ENGINE = "whoosh"
 
 
 @dataclass
@@ -131,8 +133,9 @@ def dir_size_mb(path: Path) -> float:
     return sum(p.stat().st_size for p in Path(path).rglob("*") if p.is_file()) / 1e6
 
 
-def reindex(corpus: Path, index: Path, full: bool, env: dict[str, str] | None = None) -> ProcessRun:
-    argv = casearch_command() + ["reindex", "--corpus", str(corpus), "--index", str(index)]
+def reindex(corpus: Path, index: Path, full: bool, env: dict[str, str] | None = None,
+            engine: str = DEFAULT_ENGINE) -> ProcessRun:
+    argv = casearch_command() + ["reindex", "--corpus", str(corpus), "--index", str(index), "--engine", engine]
     run = run_process(argv + (["--full"] if full else []), env=env)
     if run.returncode not in (0, 1):  # 1: some files skipped, the rest is indexed
         raise RuntimeError(f"{' '.join(argv)} exited {run.returncode}:\n{run.stderr[-2000:]}")
@@ -158,12 +161,13 @@ def touch_content(files: list[Path], stamp: str) -> None:
         path.write_text(text.rstrip("\n") + f"\n\nbenchmark edit {stamp} 変更\n", encoding="utf-8")
 
 
-def incremental(corpus: Path, index: Path, files: list[Path], env: dict[str, str] | None = None) -> ProcessRun:
+def incremental(corpus: Path, index: Path, files: list[Path], env: dict[str, str] | None = None,
+                engine: str = DEFAULT_ENGINE) -> ProcessRun:
     """Edit ``files`` of this scratch corpus (a paragraph appended), then time the whole
     ``casearch reindex`` run that picks the edits up. The edits stay: the index and the
     corpus remain in step without a second run."""
     touch_content(files, f"{time.time_ns()}")
-    return reindex(corpus, index, full=False, env=env)
+    return reindex(corpus, index, full=False, env=env, engine=engine)
 
 
 def reported_passages(run: ProcessRun) -> int | None:
@@ -184,6 +188,7 @@ class Latency:
     queries: int = 0
     ms: dict[int, float] = field(default_factory=dict)  # percentile -> ms
     per_class: dict[str, dict[int, float]] = field(default_factory=dict)
+    took_ms: dict[int, float] = field(default_factory=dict)  # percentile -> the results' own took_ms
     with_hits: int = 0
     errors: int = 0
     mean_total: float = 0.0
@@ -207,12 +212,12 @@ def _search_once(engine, params: dict) -> tuple[float, object]:
     return (time.perf_counter() - started) * 1000, result
 
 
-def _latency(per_class: dict[str, list[float]], outcome: list, queries: int) -> Latency:
+def _latency(per_class: dict[str, list[float]], outcome: list, queries: int, took: list[float] | None = None) -> Latency:
     everything = [ms for values in per_class.values() for ms in values]
     ok = [r for r in outcome if not isinstance(r, Exception)]
     return Latency(
         runs=len(everything), queries=queries, ms=_percentiles(everything),
-        per_class={cls: _percentiles(v) for cls, v in per_class.items()},
+        per_class={cls: _percentiles(v) for cls, v in per_class.items()}, took_ms=_percentiles(took or []),
         with_hits=sum(1 for r in ok if r.total), errors=len(outcome) - len(ok),
         mean_total=sum(r.total for r in ok) / max(1, len(ok)),
     )
@@ -232,24 +237,26 @@ def interleave_classes(queries: list[tuple[str, str]]) -> list[tuple[str, str]]:
 
 
 def query_latency(index: Path, queries: list[tuple[str, str]], runs: int, extra: dict | None = None,
-                  warm: int = 50) -> Latency:
+                  warm: int = 50, engine_name: str = DEFAULT_ENGINE) -> Latency:
     """Warm latency of ``runs`` searches cycling through ``queries`` (classes interleaved),
     as /api/search does it; the first ``warm`` queries run once untimed before."""
     from casearch.search import Engine
 
-    engine = Engine(index)
+    engine = Engine(index, engine_name)
     params = [(cls, {"q": q, **(extra or {})}) for cls, q in interleave_classes(queries)]
     for _, p in params[:warm]:
         _search_once(engine, p)
     per_class: dict[str, list[float]] = {}
-    outcome = []
+    outcome, took = [], []
     for i in range(runs):
         cls, p = params[i % len(params)]
         ms, result = _search_once(engine, p)
         per_class.setdefault(cls, []).append(ms)
+        if not isinstance(result, Exception):
+            took.append(result.took_ms)
         if i < len(params):
             outcome.append(result)
-    return _latency(per_class, outcome, len(params))
+    return _latency(per_class, outcome, len(params), took)
 
 
 def supports_cross() -> bool:
@@ -270,7 +277,8 @@ def _switched_off(builder, names: tuple[str, ...]) -> Iterator[None]:
             setattr(builder, n, f)
 
 
-def query_variants(index: Path, queries: list[tuple[str, str]], runs: int, warm: int = 50) -> dict[str, Latency | str]:
+def query_variants(index: Path, queries: list[tuple[str, str]], runs: int, warm: int = 50,
+                   engine_name: str = DEFAULT_ENGINE) -> dict[str, Latency | str]:
     """Latency with the optional extras switched off, interleaved query by query with the
     default configuration so that load from other processes hits all of them alike.
 
@@ -279,7 +287,7 @@ def query_variants(index: Path, queries: list[tuple[str, str]], runs: int, warm:
     from casearch import querylang
     from casearch.search import Engine
 
-    engine = Engine(index)
+    engine = Engine(index, engine_name)
     queries = interleave_classes(queries)
     builder = getattr(querylang, "_Builder", None)
     look_ups = ("_reading_alternative", "_ngram_alternative")
@@ -312,9 +320,10 @@ def query_variants(index: Path, queries: list[tuple[str, str]], runs: int, warm:
     return results
 
 
-def lean_reindex(corpus: Path, index: Path, env: dict[str, str] | None = None) -> ProcessRun | str:
+def lean_reindex(corpus: Path, index: Path, env: dict[str, str] | None = None,
+                 engine: str = DEFAULT_ENGINE) -> ProcessRun | str:
     """Full reindex without the extra body fields (surface, reading, n-gram): their cost."""
-    argv = [sys.executable, str(BENCH_DIR / "variants.py"), "reindex-lean", str(corpus), str(index)]
+    argv = [sys.executable, str(BENCH_DIR / "variants.py"), "reindex-lean", str(corpus), str(index), engine]
     run = run_process(argv, env=env)
     if run.returncode not in (0, 1):
         return f"n/a: lean reindex failed ({run.stderr.strip().splitlines()[-1:] or run.returncode})"

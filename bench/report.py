@@ -1,5 +1,8 @@
 """Markdown tables of a benchmark run: figures, ratios to the baselines, targets.
 
+    engine_table   the engines side by side at scale 1: each figure per engine, its ratio
+                   to the baseline measured in the same run (fugashi floor, FTS5), and
+                   each engine against the first
     main_table     one row per figure of the scale-1 corpus: absolute value, ratio to the
                    baseline measured in the same run, the issue's target, pass/fail
     class_table    query latency per class, casearch next to FTS5
@@ -10,7 +13,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Callable
 
 MIB_LIMIT = 1024.0
 P99_LIMIT_MS = 100.0
@@ -81,6 +84,98 @@ def variant_costs(variants: dict) -> dict[str, float | None]:
             continue
         costs[name] = _ratio(full["ms"].get(50), result["ms"].get(50))
     return costs
+
+
+def _http(point: dict, key: str = "http") -> dict:
+    return point.get(key) or {}
+
+
+def _percentile_ms(table: dict | None, p: int) -> float | None:
+    """A percentile from a figure dict whose keys are ints (fresh) or strings (from JSON)."""
+    if not table:
+        return None
+    value = table.get(p, table.get(str(p)))
+    return float(value) if value is not None else None
+
+
+# (figure, its unit, the value at a point, the baselines it is compared with)
+EngineRow = tuple[str, str, Callable[[dict], Any], Callable[[dict, dict], str]]
+
+
+def _reindex_vs(point: dict, base: dict) -> str:
+    r = ratios(point, base)
+    return f"{_fmt(r['reindex/floor'], 1)}× floor, {_fmt(r['reindex/fts5 build'], 1)}× FTS5"
+
+
+def _query_vs(p: int) -> Callable[[dict, dict], str]:
+    def compare(point: dict, base: dict) -> str:
+        return f"{_fmt(_ratio(_percentile_ms(point['query']['ms'], p), base['fts']['ms'][p]), 0)}× FTS5"
+
+    return compare
+
+
+def _none(point: dict, base: dict) -> str:
+    return ""
+
+
+ENGINE_ROWS: list[EngineRow] = [
+    ("Full reindex (wall)", "s", lambda p: p["reindex_s"], _reindex_vs),
+    ("Full reindex peak memory (process tree)", "MiB", lambda p: p["reindex_tree_rss_mb"], _none),
+    ("Index size on disk", "MB", lambda p: p["index_mb"],
+     lambda p, b: f"{_fmt(_ratio(p['index_mb'], p['corpus_mb']), 1)}× corpus"),
+    ("Reindex, nothing changed", "s", lambda p: p["noop_s"], _none),
+    ("Incremental reindex, 1 file changed", "s", lambda p: p["incr1_s"], _none),
+    ("Incremental reindex, 1% of files changed", "s", lambda p: p["incr_pct_s"], _none),
+    ("Query p50 (search + snippets)", "ms", lambda p: _percentile_ms(p["query"]["ms"], 50), _query_vs(50)),
+    ("Query p99", "ms", lambda p: _percentile_ms(p["query"]["ms"], 99), _query_vs(99)),
+    ("took_ms p50 (as the results report it)", "ms", lambda p: _percentile_ms(p["query"].get("took_ms"), 50), _none),
+    ("took_ms p99", "ms", lambda p: _percentile_ms(p["query"].get("took_ms"), 99), _none),
+    ("`/api/search` throughput, `serve --workers {workers}`", "req/s", lambda p: _http(p).get("rps"), _none),
+    ("`/api/search` p99 under load", "ms", lambda p: _percentile_ms(_http(p).get("ms"), 99), _none),
+    ("`/api/search`, one worker process", "req/s", lambda p: _http(p, "http_single").get("rps"), _none),
+    ("Server memory (PSS of all its processes)", "MiB", lambda p: _http(p).get("server_pss_mb"), _none),
+]
+
+
+def _baseline_cells(base: dict) -> dict[str, str]:
+    fts, floor = base["fts"], base["floor"]
+    return {
+        "Full reindex (wall)": f"fugashi floor {floor['seconds']:.2f} s; FTS5 tokenize + build "
+                               f"{fts['tokenize_seconds'] + fts['build_seconds']:.2f} s",
+        "Query p50 (search + snippets)": f"FTS5 {fts['ms'][50]:.3f} ms",
+        "Query p99": f"FTS5 {fts['ms'][99]:.3f} ms",
+    }
+
+
+def _engine_cell(value: Any, unit: str, versus: str) -> str:
+    if value is None:
+        return "n/a"
+    digits = 0 if unit in ("MiB", "req/s") else (1 if unit == "MB" else 2)
+    text = f"{_fmt(float(value), digits)} {unit}"
+    return f"{text} ({versus})" if versus else text
+
+
+def engine_table(points: dict[str, dict], base: dict) -> str:
+    """The engines' scale-1 points side by side, with the baselines of the same run; the
+    last columns divide each further engine's figure by the first engine's."""
+    names = list(points)
+    first = names[0]
+    head = ["figure", "baseline (same run)", *names, *(f"{n} ÷ {first}" for n in names[1:])]
+    lines = ["| " + " | ".join(head) + " |", "|---|---|" + "---:|" * (len(head) - 2)]
+    baseline = _baseline_cells(base)
+    workers = _http(points[first]).get("workers", 1)
+    for label, unit, value, versus in ENGINE_ROWS:
+        label = label.format(workers=workers)
+        values = {n: value(points[n]) for n in names}
+        cells = [_engine_cell(values[n], unit, versus(points[n], base)) for n in names]
+        ratios_ = [_fmt(_ratio(values[n], values[first])) + "×" if values[n] is not None and values[first] else "n/a"
+                   for n in names[1:]]
+        lines.append("| " + " | ".join([label, baseline.get(label, ""), *cells, *ratios_]) + " |")
+    met = {n: targets(points[n], base, None, None) for n in names}
+    cells = [f"{sum(1 for ok in met[n].values() if ok)} of {sum(1 for ok in met[n].values() if ok is not None)}"
+             for n in names]
+    lines.append("| " + " | ".join(["Targets met (scale-1 figures)", "", *cells, *([""] * (len(names) - 1))]) + " |")
+    return "\n".join(lines)
 
 
 def main_table(point: dict, baselines: dict, variants: dict | None = None, growth: dict | None = None) -> str:

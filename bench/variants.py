@@ -1,11 +1,13 @@
 """casearch variants the code has no switch for yet, run as their own process.
 
-    reindex-lean CORPUS INDEX   a full reindex whose schema lacks the extra body fields
-                                (body_surface, body_reading, body_ngram): the difference
-                                to the real reindex is what those fields cost
+    reindex-lean CORPUS INDEX [ENGINE]   a full reindex whose schema lacks the extra body
+                                         fields (body_surface, body_reading, body_ngram):
+                                         the difference to the real reindex is what those
+                                         fields cost (ENGINE: whoosh, the default, or tantivy)
 
-The variant patches ``casearch.index`` in this process only (schema and records), so the
-repository's code is untouched. It prints the same summary line as ``casearch reindex``.
+The variant drops the fields from the engines' shared field table in this process only
+(both engines build their schema and documents from it), so the repository's code is
+untouched. It prints the same summary line as ``casearch reindex``.
 """
 
 from __future__ import annotations
@@ -16,34 +18,23 @@ from pathlib import Path
 EXTRA_FIELDS = ("body_surface", "body_reading", "body_ngram")
 
 
-def reindex_lean(corpus: Path, index: Path) -> int:
+def reindex_lean(corpus: Path, index: Path, engine: str = "whoosh") -> int:
     from casearch import index as index_mod
+    from casearch.engines import base, whoosh_engine
 
-    real_schema, real_records = index_mod.build_schema, index_mod.passage_records
-
-    def lean_schema():
-        schema = real_schema()
-        for name in EXTRA_FIELDS:
-            if name in schema.names():
-                schema.remove(name)
-        return schema
-
-    def lean_records(*args, **kwargs):
-        for record in real_records(*args, **kwargs):
-            yield {k: v for k, v in record.items() if k not in EXTRA_FIELDS}
-
-    index_mod.build_schema = lean_schema
-    index_mod.passage_records = lean_records
-    report = index_mod.reindex(corpus, index, full=True)
+    for name in EXTRA_FIELDS:
+        base.TEXT_FIELDS.pop(name, None)
+    whoosh_engine.EXTRA_BODY_FIELDS = ()  # its writer copies the body into these fields
+    report = index_mod.reindex(corpus, index, full=True, engine=engine)
     print(report.summary())
     return 1 if report.skipped else 0
 
 
 def main(argv: list[str]) -> int:
-    if len(argv) != 3 or argv[0] != "reindex-lean":
+    if len(argv) not in (3, 4) or argv[0] != "reindex-lean":
         print(__doc__, file=sys.stderr)
         return 2
-    return reindex_lean(Path(argv[1]), Path(argv[2]))
+    return reindex_lean(Path(argv[1]), Path(argv[2]), *argv[3:])
 
 
 if __name__ == "__main__":

@@ -1,7 +1,7 @@
 """The benchmark runs end to end on a handful of fixture documents (no apt-get, no man pages).
 
-Checks that every figure is produced and sane (positive, counted, ratios computed), never
-how fast anything is.
+Checks that every figure is produced and sane (positive, counted, ratios computed) for
+each engine measured, never how fast anything is.
 """
 
 from __future__ import annotations
@@ -12,6 +12,8 @@ import sys
 from pathlib import Path
 
 import pytest
+
+from casearch import engines
 
 REPO = Path(__file__).resolve().parents[1]
 RUN = REPO / "bench" / "run.py"
@@ -66,21 +68,14 @@ def write_fixture(root: Path) -> tuple[Path, Path]:
     return corpus, queries
 
 
-@pytest.mark.slow
-def test_benchmark_runs_end_to_end_on_fixture_documents(tmp_path: Path) -> None:
-    corpus, queries = write_fixture(tmp_path)
-    out_json, out_md = tmp_path / "results.json", tmp_path / "results.md"
-    argv = [
-        sys.executable, str(RUN), "--corpus", str(corpus), "--queries", str(queries), "--skip-install",
-        "--runs", "40", "--growth-runs", "8", "--variant-runs", "8", "--scales", "1,2",
-        "--http-seconds", "1", "--growth-http-seconds", "1", "--load", "python",
-        "--work", str(tmp_path / "work"), "--json-out", str(out_json), "--md-out", str(out_md),
-    ]
-    done = subprocess.run(argv, capture_output=True, text=True, timeout=240, cwd=tmp_path, check=False)
-    assert done.returncode == 0, done.stderr[-3000:]
+def measured_engines() -> list[str]:
+    return ["whoosh", "tantivy"] if engines.available("tantivy") else ["whoosh"]
 
-    results = json.loads(out_json.read_text(encoding="utf-8"))
-    points = {p["scale_label"]: p for p in results["points"]}
+
+def check_engine(results: dict, name: str) -> None:
+    """Every figure of one engine: produced, positive, counted."""
+    measured = results["engines"][name]
+    points = {p["scale_label"]: p for p in measured["points"]}
     assert set(points) == {"1×", "2×"}
     main, double = points["1×"], points["2×"]
     assert main["documents"] == len(PAGES) and double["documents"] == 2 * len(PAGES)
@@ -91,16 +86,52 @@ def test_benchmark_runs_end_to_end_on_fixture_documents(tmp_path: Path) -> None:
     assert main["query"]["with_hits"] >= 4
     assert 0 < main["query"]["ms"]["50"] <= main["query"]["ms"]["99"]
     assert set(main["query"]["per_class"]) == {"single", "compound", "phrase", "english"}
+    assert 0 < main["query"]["took_ms"]["50"] <= main["query"]["took_ms"]["99"]
     assert main["http"]["requests"] > 0 and main["http"]["non_2xx"] == 0 and main["rps"] > 0
+    assert main["http"]["engine"] == name and main["engine"] == name
+    assert measured["growth"]["reindex_s"]["slope"] is not None
+    assert "all on" in measured["variants"]
+    assert isinstance(measured["lean"], dict) and 0 < measured["lean"]["index_mb"] < main["index_mb"]
+
+
+@pytest.mark.slow
+def test_benchmark_runs_end_to_end_on_fixture_documents(tmp_path: Path) -> None:
+    corpus, queries = write_fixture(tmp_path)
+    out_json, out_md = tmp_path / "results.json", tmp_path / "results.md"
+    names = measured_engines()
+    argv = [
+        sys.executable, str(RUN), "--corpus", str(corpus), "--queries", str(queries), "--skip-install",
+        "--runs", "40", "--growth-runs", "8", "--variant-runs", "8", "--scales", "1,2",
+        "--http-seconds", "1", "--growth-http-seconds", "1", "--load", "python", "--engines", ",".join(names),
+        "--work", str(tmp_path / "work"), "--json-out", str(out_json), "--md-out", str(out_md),
+    ]
+    done = subprocess.run(argv, capture_output=True, text=True, timeout=480, cwd=tmp_path, check=False)
+    assert done.returncode == 0, done.stderr[-3000:]
+
+    results = json.loads(out_json.read_text(encoding="utf-8"))
+    assert results["engine_names"] == names and set(results["engines"]) == set(names)
+    for name in names:
+        check_engine(results, name)
 
     base = results["baselines"]
     assert base["floor"]["seconds"] > 0 and base["floor"]["tokens"] > 0
     assert base["fts"]["queries"] == len(QUERIES) and base["fts"]["runs"] >= 40
-    assert results["growth"]["reindex_s"]["slope"] is not None
-    assert "all on" in results["variants"]
 
     table = out_md.read_text(encoding="utf-8")
     assert table.strip() == done.stdout.strip()
-    assert "× floor" in table and "× FTS5" in table and "| Query p99 |" in table
-    assert "**pass**" in table or "**FAIL**" in table
-    assert "## Growth" in table and "slope" in table
+    assert "## Engines side by side (scale 1)" in table
+    side_by_side = table.split("## Engines side by side (scale 1)")[1].split("\n## ")[0]
+    header = next(line for line in side_by_side.splitlines() if line.startswith("| figure"))
+    assert all(f"| {name} |" in header for name in names)
+    assert "× floor" in side_by_side and "× FTS5" in side_by_side
+    if len(names) == 2:
+        assert "| tantivy ÷ whoosh |" in header
+    for name in names:
+        assert f"## {name}: figures" in table and f"### {name}: growth" in table
+    assert "| Query p99 |" in table and ("**pass**" in table or "**FAIL**" in table) and "slope" in table
+
+
+def test_benchmark_refuses_an_unknown_engine(tmp_path: Path) -> None:
+    done = subprocess.run([sys.executable, str(RUN), "--engines", "whoosh,lucene", "--work", str(tmp_path)],
+                          capture_output=True, text=True, timeout=60, check=False)
+    assert done.returncode == 2 and "lucene" in done.stderr

@@ -4,11 +4,18 @@
               token's term and position (``analysis.field_grams``), tantivy only indexes
               them; keyword fields (pid, kind, doc_id, lang) with the ``raw`` tokenizer
            -> every stored field in one JSON blob (``stored``), read back as a dict
-    query tree -> term / phrase / boolean / boost queries, built directly (no parsing);
-              field weights (title 3, heading 2, ...) applied as boosts
+    query tree -> term / phrase / boolean / boost queries, built directly (no parsing),
+              scored as Whoosh scores them (below)
 
-Scores are tantivy's BM25; Whoosh's BM25F differs in how it normalizes field lengths, so
-the two engines may order close scores differently (the parity test measures it).
+Scores are tantivy's BM25 (k1 1.2, b 0.75, as Whoosh's BM25F), bent towards Whoosh's
+where they part: a phrase is scored as the sum of its words' scores (a phrase query
+that only filters, plus a term query per word); each term is boosted by Whoosh's idf
+over tantivy's; a field's weight becomes the boost that has Whoosh's effect on a term
+seen once in a field of average length (Whoosh weighs the term frequency, which BM25
+then saturates; a boost scales the score); keyword fields score 1 per match. Field
+lengths are still rounded to a byte differently by each engine, so close scores may
+order differently: ``tests/test_engine_parity.py`` measures how often the first page
+differs.
 Commits are atomic (tantivy switches ``meta.json``), so a killed reindex leaves the last
 commit serving, as with Whoosh.
 """
@@ -16,6 +23,7 @@ commit serving, as with Whoosh.
 from __future__ import annotations
 
 import json
+import math
 import os
 import re
 from pathlib import Path
@@ -29,6 +37,7 @@ from .. import analysis
 from .base import KEYWORD_FIELDS, LANGS, PASSAGE, TEXT_FIELDS, Phase, Scored
 
 WRITER_HEAP = 128 * 1024 * 1024
+K1 = 1.2
 _DIGITS = re.compile(r"\d")
 
 
@@ -147,9 +156,9 @@ class TantivyReader:
     def compile(self, node: qt.Node) -> tantivy.Query:
         Q, schema = tantivy.Query, self.schema
         if isinstance(node, qt.Term):
-            return _boosted(Q.term_query(schema, node.field, node.text), node.boost * TEXT_FIELDS.get(node.field, ("", 1.0))[1])
+            return _boosted(self._term(node.field, node.text), node.boost * field_weight(node.field))
         if isinstance(node, qt.Phrase):
-            return _boosted(Q.phrase_query(schema, node.field, list(node.terms)), node.boost * TEXT_FIELDS[node.field][1])
+            return _boosted(self._phrase(node), node.boost * field_weight(node.field))
         if isinstance(node, (qt.Or, qt.And)):
             occur = tantivy.Occur.Should if isinstance(node, qt.Or) else tantivy.Occur.Must
             return Q.boolean_query([(occur, self.compile(child)) for child in node.children])
@@ -161,6 +170,23 @@ class TantivyReader:
         if isinstance(node, qt.Every):
             return Q.term_query(schema, "kind", PASSAGE)
         return Q.empty_query()
+
+    def _term(self, field: str, text: str) -> tantivy.Query:
+        """A term scored with Whoosh's idf, log(N / (n + 1)) + 1, in place of tantivy's
+        ln(1 + (N - n + 0.5) / (n + 0.5)): a boost by their ratio."""
+        query = tantivy.Query.term_query(self.schema, field, text)
+        if field not in TEXT_FIELDS:  # Whoosh does not score keyword fields: each match counts 1
+            return tantivy.Query.const_score_query(query, 1.0)
+        return _boosted(query, idf_ratio(self.searcher.doc_freq(field, text), self._every))
+
+    def _phrase(self, node: qt.Phrase) -> tantivy.Query:
+        """Matches where the words are adjacent; scored as the sum of each word's own
+        BM25, as Whoosh scores a phrase (tantivy's phrase score counts occurrences of
+        the whole phrase and sums the idfs)."""
+        Q, schema = tantivy.Query, self.schema
+        clauses = [(tantivy.Occur.Must, Q.const_score_query(Q.phrase_query(schema, node.field, list(node.terms)), 0.0))]
+        clauses += [(tantivy.Occur.Must, self._term(node.field, term)) for term in node.terms]
+        return Q.boolean_query(clauses)
 
     def _filtered(self, query: tantivy.Query, lang: str | None) -> tantivy.Query:
         if lang is None:
@@ -240,6 +266,26 @@ class TantivyReader:
 
     def close(self) -> None:
         self.searcher = None
+
+
+def field_weight(field: str) -> float:
+    """The boost that gives a field's weight the effect it has in Whoosh on a term seen
+    once in a field of average length."""
+    weight = TEXT_FIELDS.get(field, ("", 1.0))[1]
+    return weight * (K1 + 1) / (weight + K1)
+
+
+def idf_ratio(matching: int, documents: int) -> float:
+    """Whoosh's idf over tantivy's for a term held by ``matching`` of ``documents``.
+
+    >>> round(idf_ratio(9, 1000), 3), idf_ratio(0, 1000)
+    (1.203, 1.0)
+    """
+    if matching <= 0 or documents <= 0:
+        return 1.0
+    whoosh = math.log(documents / (matching + 1)) + 1
+    tantivy_idf = math.log(1 + (documents - matching + 0.5) / (matching + 0.5))
+    return whoosh / tantivy_idf
 
 
 def _boosted(query: tantivy.Query, boost: float) -> tantivy.Query:
