@@ -49,7 +49,7 @@ from .records import (
 )
 from .errors import CorpusError, IndexLocked, IndexMissing, IndexUnusable
 
-SCHEMA_VERSION = 4
+SCHEMA_VERSION = 5  # 5: profile records and learned pairs (with confidences)
 INDEX_FORMAT = f"{SCHEMA_VERSION}.{analysis.ANALYSIS_VERSION}"
 CURRENT_FILE = "CURRENT"
 WRITER_MB = 96  # Whoosh buffers this much before it writes a segment; Python objects cost ~3x that

@@ -314,10 +314,21 @@ class _Builder:
         return alternatives
 
     def expansions(self, terms: tuple[str, ...]) -> list[Alternative]:
-        """The other language's phrases for these terms, weighted below direct matches."""
+        """The other language's phrases for these terms, weighted below direct matches
+        and each by the bridge's confidence in it (BM25's idf adds its rarity in the
+        target language), so that a passage about the likeliest counterpart ranks first."""
         if self.bridge is None:
             return []
-        return [Alternative(c.field, c.terms, c.via, EXPANSION_BOOST) for c in self.bridge.counterparts(terms)]
+        alternatives: list[Alternative] = []
+        for counterpart in self.bridge.counterparts(terms):
+            boost = round(EXPANSION_BOOST * counterpart.confidence, 4)
+            alternatives.append(Alternative(counterpart.field, counterpart.terms, counterpart.via, boost))
+            if counterpart.field == "body":
+                # A heading naming the counterpart says what the passage is about; it
+                # weighs much (headings are short and count double), so doubt counts twice.
+                heading_boost = round(boost * counterpart.confidence, 4)
+                alternatives.append(Alternative("section", counterpart.terms, counterpart.via, heading_boost))
+        return alternatives
 
     def english_phrase(self, lexemes: list[_Lex]) -> wq.Query | None:
         """Several plain English words that the bridge knows as one phrase (natural gas):

@@ -397,7 +397,8 @@ def load_bridge(searcher) -> Bridge:
     return Bridge(pairs)
 
 
-VIA_PREFERENCE = ("surface", "base", "gloss", "dictionary", "corpus", "glossary", "translation", "reading")
+VIA_PREFERENCE = ("surface", "base", "gloss", "dictionary", "corpus", "glossary", "mined", "transliteration",
+                  "translation", "reading")
 
 
 def _explain(searcher, docnum: int, fields: dict, unit: Unit) -> dict[str, str] | None:
