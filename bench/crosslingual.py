@@ -92,10 +92,12 @@ def _direction(engine: Engine, rows: list[list[str]], lang: str, qcol: int, tcol
     }
 
 
-def evaluate(engine: Engine, rows: list[list[str]]) -> list[dict]:
+def evaluate(engine: Engine, rows: list[list[str]], directions: str = "both", crosses: tuple[bool, ...] = (True, False)) -> list[dict]:
     table = []
     for name, lang, qcol, tcol in DIRECTIONS:
-        for cross in (True, False):
+        if directions != "both" and lang != directions.split("-")[1]:
+            continue
+        for cross in crosses:
             table.append({"direction": name, "cross": cross, **_direction(engine, rows, lang, qcol, tcol, cross)})
     return table
 
@@ -105,7 +107,7 @@ def markdown(table: list[dict]) -> str:
              "|---|---|---:|---:|---:|---:|---:|"]
     plain = {row["direction"]: row["p50_ms"] for row in table if not row["cross"]}
     for row in table:
-        ratio = row["p50_ms"] / plain[row["direction"]] if plain.get(row["direction"]) else 0.0
+        ratio = row["p50_ms"] / plain[row["direction"]] if plain.get(row["direction"]) else float("nan")
         lines.append(f"| {row['direction']} | {int(row['cross'])} | {row['queries']} ({row['refused']}) | "
                      f"{row['hit10']:.3f} | {row['mrr10']:.3f} | {row['p50_ms']:.1f} ms | {ratio:.2f} |")
     return "\n".join(lines)
@@ -144,6 +146,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--json", type=Path, help="also write the table with every rank here")
     parser.add_argument("--reindex", type=Path, metavar="CORPUS", help="rebuild INDEX from CORPUS first, timed")
+    parser.add_argument("--direction", choices=("both", "en-ja", "ja-en"), default="both")
+    parser.add_argument("--cross", choices=("both", "1", "0"), default="both")
     args = parser.parse_args(argv)
     if args.reindex:
         total, mining = timed_reindex(args.reindex, args.index)
@@ -152,7 +156,8 @@ def main(argv: list[str] | None = None) -> int:
     if args.sample:
         random.Random(args.seed).shuffle(rows)
         rows = rows[: args.sample]
-    table = evaluate(Engine(args.index), rows)
+    crosses = {"both": (True, False), "1": (True,), "0": (False,)}[args.cross]
+    table = evaluate(Engine(args.index), rows, args.direction, crosses)
     print(f"pages {args.pages}: {len(rows)} pairs")
     print(markdown(table))
     if args.json:

@@ -219,7 +219,8 @@ def unique(pairs: Iterable[Pair]) -> list[Pair]:
 # --- query side -------------------------------------------------------------------
 
 LEARNED = ("mined", "transliteration")  # pairs whose Japanese side is an index term already
-MAX_COUNTERPARTS = 5
+MAX_COUNTERPARTS = 2  # each one is another posting list to walk: the most trusted few
+MIN_CONFIDENCE = 0.3  # below this a counterpart costs more than it finds
 
 
 @dataclass(frozen=True)
@@ -227,7 +228,7 @@ class Counterpart:
     field: str  # where to search the other language's side
     terms: tuple[str, ...]  # searched as a phrase
     via: str
-    written: str = ""  # the Japanese side as written, when searched by its characters
+    written: str = ""  # as written: Japanese searched by its characters, or the English word
     confidence: float = 1.0  # weighs the counterpart in the expanded query
 
 
@@ -281,7 +282,7 @@ class Bridge:
         weights = confidences(self.pairs)
         for pair in sorted(self.pairs, key=lambda p: (-weights[p], _source_rank(p.source))):
             ja_key, en_key = _keys(pair)
-            self._add(self._to_english, ja_key, Counterpart("body", pair.en_terms, pair.source, "", weights[pair]))
+            self._add(self._to_english, ja_key, Counterpart("body", pair.en_terms, pair.source, pair.en, weights[pair]))
             self._add(self._to_japanese, en_key, japanese_side(pair, weights[pair]))
 
     @staticmethod
@@ -295,7 +296,8 @@ class Bridge:
         found = self._to_english.get(terms, []) + [_as_one_word(c) for c in self._to_japanese.get(terms, [])]
         best: dict[tuple, Counterpart] = {}
         for counterpart in sorted(found, key=lambda c: -c.confidence):
-            best.setdefault((counterpart.field, counterpart.terms), counterpart)
+            if counterpart.confidence >= MIN_CONFIDENCE:
+                best.setdefault((counterpart.field, counterpart.terms), counterpart)
         return list(best.values())[:limit]
 
     def matching(self, text: str) -> list[Pair]:

@@ -320,14 +320,20 @@ class _Builder:
         if self.bridge is None:
             return []
         alternatives: list[Alternative] = []
-        for counterpart in self.bridge.counterparts(terms):
+        for place, counterpart in enumerate(self.bridge.counterparts(terms)):
             boost = round(EXPANSION_BOOST * counterpart.confidence, 4)
             alternatives.append(Alternative(counterpart.field, counterpart.terms, counterpart.via, boost))
-            if counterpart.field == "body":
-                # A heading naming the counterpart says what the passage is about; it
-                # weighs much (headings are short and count double), so doubt counts twice.
+            if place == 0 and counterpart.field == "body":
+                # A heading naming the likeliest counterpart says what the passage is
+                # about; it weighs much (headings are short and count double), so doubt
+                # counts twice.
                 heading_boost = round(boost * counterpart.confidence, 4)
                 alternatives.append(Alternative("section", counterpart.terms, counterpart.via, heading_boost))
+            spelled = counterpart.written.lower()
+            if place == 0 and spelled.isascii() and spelled.isalpha():
+                # The likeliest English word as written ranks its exact spelling first, as
+                # typed words do (one more posting list, so for that one only).
+                alternatives.append(Alternative("body_surface", (spelled,), counterpart.via, boost))
         return alternatives
 
     def english_phrase(self, lexemes: list[_Lex]) -> wq.Query | None:
