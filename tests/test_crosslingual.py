@@ -140,7 +140,7 @@ def test_bridge_follows_documents_and_glossary_through_reindex(tmp_path: Path, m
     write(corpus / "_glossary.tsv", "原則\tguidestone\n")
     write(corpus / "a.md", "原則は独自工法です。\n")  # the pair is gone from the corpus
 
-    def crash(self):
+    def crash(self, *args):
         raise RuntimeError("killed before the commit")
 
     real_finish = index_mod.DocumentRecords.finish
@@ -204,3 +204,35 @@ def test_document_side_by_side_with_its_translation(client) -> None:
     assert "<mark>天然ガス</mark>" in page and "Six countries linked by energy and infrastructure" in page
     single = client.get("/doc/summit-2025/ja?ui=en").get_data(as_text=True)
     assert "parallel-row" not in single and "parallel=1" in single
+
+
+# The passage about a word, across languages: each heading or key term of the article,
+# searched in the other language, puts the section that is about it first.
+@pytest.mark.parametrize(("q", "lang", "doc", "section"), [
+    ("trade", "ja", JA, 6), ("investment", "ja", JA, 6), ("declaration", "ja", JA, 4), ("summit", "ja", JA, 2),
+    ("pipeline", "ja", JA, 5), ("refinery", "ja", JA, 5),
+    ("貿易", "en", EN, 6), ("投資", "en", EN, 6), ("宣言", "en", EN, 4), ("製油所", "en", EN, 5),
+])
+def test_the_passage_about_the_counterpart_comes_first(client, q, lang, doc, section) -> None:
+    body = client.get("/api/search", query_string={"q": q, "lang": lang}).get_json()
+    assert body["hits"], q
+    assert body["hits"][0]["url"] == f"/doc/{doc}#s{section}", (q, [h["url"] for h in body["hits"]])
+
+
+@needs_jmdict
+@pytest.mark.parametrize(("q", "lang", "counterpart"), [("railway", "ja", "鉄道"), ("鉄道", "en", "railway")])
+def test_railway_ranks_as_its_counterpart_does_and_the_project_section_is_near_the_top(
+        client, q, lang, counterpart) -> None:
+    crossed = [h["url"] for h in client.get("/api/search", query_string={"q": q, "lang": lang}).get_json()["hits"]]
+    plain = [h["url"] for h in client.get("/api/search", query_string={
+        "q": counterpart, "lang": lang, "cross": "0"}).get_json()["hits"]]
+    doc = JA if lang == "ja" else EN
+    assert f"/doc/{doc}#s4" in crossed[:2]  # the section about the railway project
+    assert crossed[0] == plain[0]  # the same first passage as a search in that language
+
+
+@needs_jmdict
+def test_a_dictionary_word_with_several_senses_prefers_the_first(engine: Engine) -> None:
+    with engine.reader() as reader:
+        found = engine.bridge(reader).counterparts(("declar",))
+    assert found[0].terms == ("宣言",) and found[0].confidence > found[1].confidence

@@ -21,6 +21,7 @@ searched, at a lower weight, as its counterparts in the other language.
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from collections import defaultdict
 from dataclasses import dataclass
@@ -34,7 +35,7 @@ from .analysis import ENGLISH_STOP_WORDS, Token
 from .textnorm import is_katakana
 
 GLOSSARY_FILE = "_glossary.tsv"
-SOURCES = ("gloss", "corpus", "dictionary", "glossary")
+SOURCES = ("glossary", "corpus", "gloss", "dictionary", "mined", "transliteration")
 
 # Japanese run (kanji, katakana, 々, ・; one の inside: 永遠の友好) before a bracket holding English.
 _BRACKETED = re.compile(
@@ -48,20 +49,24 @@ _ALL_JAPANESE = re.compile(r"[\u3041-\u309f\u30a1-\u30ff\u3400-\u4dbf\u4e00-\u9f
 
 @dataclass(frozen=True)
 class Pair:
-    """One bridge: written forms, their analyzed terms, and where it came from."""
+    """One bridge: written forms, their analyzed terms, where it came from, and how sure
+    that source is of it (0..1; mined pairs carry their association strength)."""
 
     ja: str
     en: str
     source: str
     ja_terms: tuple[str, ...]
     en_terms: tuple[str, ...]
+    confidence: float = 1.0
 
     def stored(self) -> list:
-        return [self.ja, self.en, self.source, list(self.ja_terms), list(self.en_terms)]
+        return [self.ja, self.en, self.source, list(self.ja_terms), list(self.en_terms), self.confidence]
 
     @classmethod
     def from_stored(cls, row: Sequence) -> "Pair":
-        return cls(row[0], row[1], row[2], tuple(row[3]), tuple(row[4]))
+        """Rows written before confidences existed (five cells) read as fully confident."""
+        confidence = float(row[5]) if len(row) > 5 else 1.0
+        return cls(row[0], row[1], row[2], tuple(row[3]), tuple(row[4]), confidence)
 
 
 @lru_cache(maxsize=65536)
@@ -164,16 +169,30 @@ def lookup_candidates(tokens: Sequence[Token]) -> tuple[set[str], set[str]]:
 
 
 def dictionary_pairs(db: Path | None, japanese: Iterable[str], english: Iterable[str]) -> list[Pair]:
-    """JMdict/JMnedict pairs for the given words (nothing when jamdict-data is absent)."""
+    """JMdict/JMnedict pairs for the given words (nothing when jamdict-data is absent).
+
+    JMdict lists a word's senses and a gloss's words most usual first (declaration:
+    宣言 before 声明 and 明言), so a pair's confidence falls with its place in the answer
+    for the word looked up: 1 / sqrt(1 + place), multiplied over both directions when
+    both words were looked up (声明's first gloss is declaration, but declaration's
+    second word is 声明)."""
     if db is None:
         return []
     from . import jmdict
 
+    weights: dict[tuple[str, str], float] = {}
+    for side, found in (("ja", jmdict.lookup(db, sorted(japanese), [])), ("en", jmdict.lookup(db, [], sorted(english)))):
+        places: dict[str, int] = defaultdict(int)
+        for entry in found:
+            key = entry.ja if side == "ja" else entry.en
+            weight = 1 / (1 + places[key]) ** 0.5
+            places[key] += 1
+            weights[(entry.ja, entry.en)] = weight * weights.get((entry.ja, entry.en), 1.0)
     pairs: list[Pair] = []
-    for found in jmdict.lookup(db, sorted(japanese), sorted(english)):
-        pair = _pair(found.ja, found.en, "dictionary")
+    for (ja, en), weight in weights.items():
+        pair = _pair(ja, en, "dictionary")
         if pair:
-            pairs.append(pair)
+            pairs.append(dataclasses.replace(pair, confidence=round(weight, 3)))
     return pairs
 
 
@@ -199,21 +218,27 @@ def unique(pairs: Iterable[Pair]) -> list[Pair]:
 
 # --- query side -------------------------------------------------------------------
 
+LEARNED = ("mined", "transliteration")  # pairs whose Japanese side is an index term already
+MAX_COUNTERPARTS = 2  # each one is another posting list to walk: the most trusted few
+MIN_CONFIDENCE = 0.3  # below this a counterpart costs more than it finds
+
 
 @dataclass(frozen=True)
 class Counterpart:
     field: str  # where to search the other language's side
     terms: tuple[str, ...]  # searched as a phrase
     via: str
-    written: str = ""  # the Japanese side as written, when searched by its characters
+    written: str = ""  # as written: Japanese searched by its characters, or the English word
+    confidence: float = 1.0  # weighs the counterpart in the expanded query
 
 
-def japanese_side(pair: Pair) -> Counterpart:
+def japanese_side(pair: Pair, confidence: float = 1.0) -> Counterpart:
     """Japanese is searched by its characters: MeCab may split a name differently in
-    context (習近平 alone vs in 習近平国家主席), but the characters are the same."""
-    if _ALL_JAPANESE.fullmatch(pair.ja):
-        return Counterpart("body_ngram", tuple(analysis.query_grams(pair.ja)), pair.source, pair.ja)
-    return Counterpart("body", pair.ja_terms, pair.source)
+    context (習近平 alone vs in 習近平国家主席), but the characters are the same. Learned
+    pairs hold the index's own terms and are searched as those."""
+    if pair.source not in LEARNED and _ALL_JAPANESE.fullmatch(pair.ja):
+        return Counterpart("body_ngram", tuple(analysis.query_grams(pair.ja)), pair.source, pair.ja, confidence)
+    return Counterpart("body", pair.ja_terms, pair.source, "", confidence)
 
 
 @lru_cache(maxsize=65536)
@@ -226,39 +251,57 @@ def _as_one_word(counterpart: Counterpart) -> Counterpart:
     tokens = [t for t in analysis.analyze(counterpart.written) if t.indexed]
     if len(tokens) != 1 or tokens[0].unknown or tokens[0].reading is None or len(tokens[0].surface) < 2:
         return counterpart
-    return Counterpart("body", (tokens[0].term,), counterpart.via)
+    return Counterpart("body", (tokens[0].term,), counterpart.via, "", counterpart.confidence)
 
 
 def pair_keys(pair: Pair) -> tuple[tuple[str, ...], tuple[str, ...]]:
-    """The content terms of a query word that reach this pair: from Japanese, and from
-    English (``bridgestore`` files each pair under these)."""
-    ja_key = pair.ja_terms if len(pair.ja_terms) == 1 else japanese_key(pair.ja)
+    """The query terms that reach this pair from either side (``bridgestore`` files
+    each pair under these)."""
+    ja_key = pair.ja_terms if len(pair.ja_terms) == 1 or pair.source in LEARNED else japanese_key(pair.ja)
     return ja_key, _content(pair.en_terms)
 
 
+def confidences(pairs: Sequence[Pair]) -> dict[Pair, float]:
+    """How much to trust each pair in the expanded query: its stored confidence (mining's
+    association or spelling score; for the dictionary, JMdict's order weighed by the
+    aligned documents' agreement), raised to full when mining found a dictionary pair on
+    its own. Glosses, bracketed definitions and the glossary are trusted fully."""
+    keyed = [(pair, *pair_keys(pair)) for pair in pairs]
+    confirmed = {(ja_key, en_key) for pair, ja_key, en_key in keyed if pair.source == "mined"}
+    return {pair: 1.0 if pair.source == "dictionary" and (ja_key, en_key) in confirmed else pair.confidence
+            for pair, ja_key, en_key in keyed}
+
+
 class Bridge:
-    """Both directions of the bridge of one index generation."""
+    """Both directions of the bridge of one index generation: for a query word's content
+    terms, the other language's counterparts, most trusted first."""
 
     def __init__(self, pairs: Iterable[Pair]) -> None:
         self.pairs = unique(pairs)
         self._to_english: dict[tuple[str, ...], list[Counterpart]] = defaultdict(list)
         self._to_japanese: dict[tuple[str, ...], list[Counterpart]] = defaultdict(list)
-        # Source order first, then the written forms, so that the order does not depend
-        # on the order the pairs were read in (a store reads only some of them).
-        for pair in sorted(self.pairs, key=lambda p: (SOURCES.index(p.source) if p.source in SOURCES else 9, p.ja, p.en)):
+        weights = confidences(self.pairs)
+        # Most trusted first, then by source; equals keep the order they were written in
+        # (a dictionary's answers come in its own order of preference).
+        for pair in sorted(self.pairs, key=lambda p: (-weights[p], _source_rank(p.source))):
             ja_key, en_key = pair_keys(pair)
-            self._add(self._to_english, ja_key, Counterpart("body", pair.en_terms, pair.source))
-            self._add(self._to_japanese, en_key, japanese_side(pair))
+            self._add(self._to_english, ja_key, Counterpart("body", pair.en_terms, pair.source, pair.en, weights[pair]))
+            self._add(self._to_japanese, en_key, japanese_side(pair, weights[pair]))
 
     @staticmethod
     def _add(table: dict, key: tuple[str, ...], value: Counterpart) -> None:
         if key and all(value.terms != known.terms for known in table[key]):
             table[key].append(value)
 
-    def counterparts(self, terms: tuple[str, ...], limit: int = 5) -> list[Counterpart]:
-        """The other language's phrases for these content terms (either language)."""
+    def counterparts(self, terms: tuple[str, ...], limit: int = MAX_COUNTERPARTS) -> list[Counterpart]:
+        """The other language's phrases for these content terms (either language), the
+        most trusted first."""
         found = self._to_english.get(terms, []) + [_as_one_word(c) for c in self._to_japanese.get(terms, [])]
-        return list(dict.fromkeys(found))[:limit]
+        best: dict[tuple, Counterpart] = {}
+        for counterpart in sorted(found, key=lambda c: -c.confidence):
+            if counterpart.confidence >= MIN_CONFIDENCE:
+                best.setdefault((counterpart.field, counterpart.terms), counterpart)
+        return list(best.values())[:limit]
 
     def matching(self, text: str) -> list[Pair]:
         """Pairs whose Japanese or English side contains ``text`` (for the CLI)."""
@@ -267,3 +310,7 @@ class Bridge:
 
     def __len__(self) -> int:
         return len(self.pairs)
+
+
+def _source_rank(source: str) -> int:
+    return SOURCES.index(source) if source in SOURCES else len(SOURCES)

@@ -29,7 +29,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Iterable, Iterator
 
-from .bridge import Bridge, Counterpart, Pair, pair_keys
+from .bridge import MAX_COUNTERPARTS, Bridge, Counterpart, Pair, pair_keys
 
 STORE_FILE = "bridge.sqlite"
 GLOSSARY_OWNER = "glossary"
@@ -150,21 +150,20 @@ class BridgeStore:
     def _pairs(self, sql: str, args: tuple = ()) -> list[Pair]:
         return [Pair.from_stored(json.loads(row)) for (row,) in self._con().execute(sql, args)]
 
-    def counterparts(self, terms: tuple[str, ...], limit: int | None = None) -> list[Counterpart]:
+    def counterparts(self, terms: tuple[str, ...], limit: int = MAX_COUNTERPARTS) -> list[Counterpart]:
         with self._lock:
             if terms in self._memo:
                 self._memo.move_to_end(terms)
-                found = self._memo[terms]
-                return found if limit is None else found[:limit]
+                return self._memo[terms][:limit]
         key = _key(terms)
-        pairs = self._pairs("SELECT row FROM pairs WHERE ja_key = ? UNION ALL SELECT row FROM pairs WHERE en_key = ?",
-                            (key, key)) if key else []
-        found = Bridge(pairs).counterparts(terms)
+        # In the order written, which keeps each source's order of preference among equals.
+        pairs = self._pairs("SELECT row FROM pairs WHERE ja_key = ? OR en_key = ? ORDER BY rowid", (key, key)) if key else []
+        found = Bridge(pairs).counterparts(terms, limit=len(pairs))  # every one, best first
         with self._lock:
             self._memo[terms] = found
             if len(self._memo) > MEMO:
                 self._memo.popitem(last=False)
-        return found if limit is None else found[:limit]
+        return found[:limit]
 
     @property
     def pairs(self) -> list[Pair]:

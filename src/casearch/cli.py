@@ -187,7 +187,7 @@ def search(query: tuple[str, ...], lang: str, limit: int, page: int, sort: str, 
 
 @main.command()
 @click.argument("term", required=False)
-@click.option("--source", type=click.Choice(["gloss", "dictionary", "corpus", "glossary"]), default=None,
+@click.option("--source", type=click.Choice(["gloss", "dictionary", "corpus", "glossary", "mined", "transliteration"]), default=None,
               help="Only pairs from this source.")
 @click.option("--json", "as_json", is_flag=True, help="Print the pairs as JSON.")
 @index_option

@@ -43,12 +43,12 @@ from .engines.base import Backend, Reader, Writer
 from .bridge import GLOSSARY_FILE, Pair, glossary_pairs
 from .corpus import CorpusFile, Document, Skipped, discover, digest_of, read_bytes, read_document, read_reserved
 from .records import (
-    DOC_KIND, GLOSSARY_KIND, GLOSSARY_PID, DocumentRecords, glossary_record,
+    DOC_KIND, GLOSSARY_KIND, GLOSSARY_PID, DocumentRecords, glossary_record, indexed_profiles,
     passage_records,
 )
 from .errors import CorpusError, EngineMismatch, IndexLocked, IndexMissing, IndexUnusable
 
-SCHEMA_VERSION = 5
+SCHEMA_VERSION = 6  # 5: the engine seam (offsets, engine in CURRENT); 6: profiles and learned pairs
 INDEX_FORMAT = f"{SCHEMA_VERSION}.{analysis.ANALYSIS_VERSION}"
 CURRENT_FILE = "CURRENT"
 RACY_NS = 2_000_000_000  # a file modified this recently may change again within the same mtime
@@ -343,30 +343,31 @@ def _update_generation(path: Path, files: list[CorpusFile], report: ReindexRepor
     reader = context.backend.open(path)
     try:
         indexed, glossary_digest = indexed_records(reader)
+        writer = context.backend.update(path, context.phase)
+        try:
+            documents = DocumentRecords(writer, context.dictionary, passage_records)
+            seen: set[str] = set()
+            for n, file in enumerate(files, start=1):
+                seen.add(file.doc_id)
+                _update_file(documents, file, indexed.get(file.doc_id), report, context.max_bytes)
+                _tick(context.say, n, len(files))
+            removed = sorted(set(indexed) - seen - _kept_despite_skip(indexed, report.skipped))
+            if documents.pending or removed:  # mining reads every profile: only when needed
+                documents.finish(indexed_profiles(reader), removed)
+            for doc_id in removed:
+                writer.delete_document(doc_id)
+                report.removed += 1
+            glossary = None
+            if context.glossary is not None and glossary_digest != context.glossary[1]:
+                glossary = _write_glossary(writer, context, replace=True)
+            context.phase("files-added")
+            writer.commit()
+            context.phase("committed")
+        except BaseException:
+            writer.cancel()
+            raise
     finally:
         reader.close()
-    writer = context.backend.update(path, context.phase)
-    try:
-        documents = DocumentRecords(writer, context.dictionary, passage_records)
-        seen: set[str] = set()
-        for n, file in enumerate(files, start=1):
-            seen.add(file.doc_id)
-            _update_file(documents, file, indexed.get(file.doc_id), report, context.max_bytes)
-            _tick(context.say, n, len(files))
-        documents.finish()
-        removed = sorted(set(indexed) - seen - _kept_despite_skip(indexed, report.skipped))
-        for doc_id in removed:
-            writer.delete_document(doc_id)
-            report.removed += 1
-        glossary = None
-        if context.glossary is not None and glossary_digest != context.glossary[1]:
-            glossary = _write_glossary(writer, context, replace=True)
-        context.phase("files-added")
-        writer.commit()
-        context.phase("committed")
-    except BaseException:
-        writer.cancel()
-        raise
     _write_store(path, context, documents.pairs_by_owner, glossary, removed)
 
 

@@ -15,7 +15,8 @@ from .search import LANGS, MAX_PAGE, MAX_PER_PAGE, MAX_QUERY_CHARS, SORTS
 from .suggest import MAX_COMPLETIONS
 
 ERROR_CODES = ("invalid_parameter", "query_too_complex", "not_found", "method_not_allowed", "index_unavailable")
-MATCH_VIA = ("surface", "base", "reading", "gloss", "dictionary", "corpus", "glossary", "translation")
+MATCH_VIA = ("surface", "base", "reading", "gloss", "dictionary", "corpus", "glossary", "mined", "transliteration",
+             "translation")
 HTML = "text/html"
 NULLABLE_STRING = {"type": ["string", "null"]}
 

@@ -311,10 +311,27 @@ class _Builder:
         return alternatives
 
     def expansions(self, terms: tuple[str, ...]) -> list[Alternative]:
-        """The other language's phrases for these terms, weighted below direct matches."""
+        """The other language's phrases for these terms, weighted below direct matches
+        and each by the bridge's confidence in it (BM25's idf adds its rarity in the
+        target language), so that a passage about the likeliest counterpart ranks first."""
         if self.bridge is None:
             return []
-        return [Alternative(c.field, c.terms, c.via, EXPANSION_BOOST) for c in self.bridge.counterparts(terms)]
+        alternatives: list[Alternative] = []
+        for place, counterpart in enumerate(self.bridge.counterparts(terms)):
+            boost = round(EXPANSION_BOOST * counterpart.confidence, 4)
+            alternatives.append(Alternative(counterpart.field, counterpart.terms, counterpart.via, boost))
+            if place == 0 and counterpart.field == "body":
+                # A heading naming the likeliest counterpart says what the passage is
+                # about; it weighs much (headings are short and count double), so doubt
+                # counts twice.
+                heading_boost = round(boost * counterpart.confidence, 4)
+                alternatives.append(Alternative("section", counterpart.terms, counterpart.via, heading_boost))
+            spelled = counterpart.written.lower()
+            if place == 0 and spelled.isascii() and spelled.isalpha():
+                # The likeliest English word as written ranks its exact spelling first, as
+                # typed words do (one more posting list, so for that one only).
+                alternatives.append(Alternative("body_surface", (spelled,), counterpart.via, boost))
+        return alternatives
 
     def english_phrase(self, lexemes: list[_Lex]) -> qt.Node | None:
         """Several plain English words that the bridge knows as one phrase (natural gas):

@@ -7,7 +7,11 @@
                         are cached, so nothing is analyzed twice), looks up dictionary
                         pairs for all documents of the run in one batch, and writes two
                         records per document: kind "doc" (path, digest: small, read by
-                        every reindex) and kind "pairs" (its bridge pairs)
+                        every reindex) and kind "pairs" (its bridge pairs); a third, kind
+                        "profile", holds its content terms per section for mining
+    mine (in finish)    the profiles of every document (this run's, and the index's for
+                        the rest) -> mining.mine -> one "pairs" record of learned pairs
+                        (associations over aligned documents, transliterations)
     glossary_record     the glossary's pairs (kind "glossary")
 
 Keeping digests and pairs in the index itself means they commit atomically with the
@@ -16,15 +20,21 @@ postings they describe.
 
 from __future__ import annotations
 
+import dataclasses
+import time
+from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterator
+from typing import Iterable, Iterator
 
-from . import analysis, bridge, offsets
+from . import analysis, bridge, mining, offsets
 from .corpus import Document, passages
 
 DOC_KIND, PASSAGE_KIND, PAIRS_KIND, GLOSSARY_KIND = "doc", "passage", "pairs", "glossary"
+PROFILE_KIND = "profile"
 GLOSSARY_PID = "glossary"
+MINED_ID = "@mined"  # the doc_id of the learned pairs' record: no document has it
+MINED_PID = f"pairs:{MINED_ID}"
 
 
 def passage_records(document: Document) -> Iterator[dict]:
@@ -58,6 +68,7 @@ def passage_records(document: Document) -> Iterator[dict]:
 class _Pending:
     document: Document
     pairs: list[bridge.Pair]
+    profile: mining.Profile
     state: tuple[int, int] | None  # the file's size and mtime when read
     japanese: set[str] = field(default_factory=set)
     english: set[str] = field(default_factory=set)
@@ -72,24 +83,45 @@ class DocumentRecords:
         self.records = records
         self.pending: list[_Pending] = []
         self.pairs_by_owner: dict[str, list[bridge.Pair]] = {}  # for ``bridgestore`` after the commit
+        self.mining_seconds = 0.0  # time spent profiling and mining (the benchmark reports it)
 
     def add(self, document: Document, state: tuple[int, int] | None = None) -> None:
         tokens: list[analysis.Token] = []
+        by_section: dict[int, list[analysis.Token]] = defaultdict(list)
         for record in self.records(document):
             self.writer.add(record)
-            tokens += analysis.analyze(record["body"])
-        pending = _Pending(document, bridge.gloss_pairs(tokens), state)
+            analyzed = analysis.analyze(record["body"])
+            tokens += analyzed
+            by_section[record.get("section_no", 1)] += analyzed
+        began = time.perf_counter()
+        profile = mining.Profile(document.lang, tuple(document.translations), tuple(
+            tuple(mining.profile_terms(by_section[n], document.lang)) for n in sorted(by_section)))
+        self.mining_seconds += time.perf_counter() - began
+        pending = _Pending(document, bridge.gloss_pairs(tokens), profile, state)
         for passage in passages(document):
             if document.lang == "ja":
                 pending.pairs += bridge.bracket_pairs(passage.text)
         pending.japanese, pending.english = bridge.lookup_candidates(tokens)
         self.pending.append(pending)
 
-    def finish(self) -> None:
-        """Dictionary look-ups for the whole batch, then the records of each document."""
-        japanese = set().union(*(p.japanese for p in self.pending)) if self.pending else set()
-        english = set().union(*(p.english for p in self.pending)) if self.pending else set()
-        found = bridge.dictionary_pairs(self.dictionary, japanese, english)
+    def finish(self, indexed: dict[str, mining.Profile] | None = None, removed: Iterable[str] = ()) -> None:
+        """Dictionary look-ups for the whole batch (weighed by what the aligned documents
+        say of each pair), the records of each document, then the learned pairs, mined
+        over this run's documents and the ``indexed`` profiles of the others (less those
+        ``removed``)."""
+        if not self.pending and not removed:
+            return
+        began = time.perf_counter()
+        profiles = dict(indexed or {})
+        for doc_id in removed:
+            profiles.pop(doc_id, None)
+        profiles.update({p.document.doc_id: p.profile for p in self.pending})
+        units = mining.aligned_units(profiles, _stem)
+        agreement = mining.Cooccurrence(units)
+        self.mining_seconds += time.perf_counter() - began
+        japanese = set().union(*(p.japanese for p in self.pending))
+        english = set().union(*(p.english for p in self.pending))
+        found = [_weighed(pair, agreement) for pair in bridge.dictionary_pairs(self.dictionary, japanese, english)]
         by_term: dict[str, list[int]] = {}  # looked-up word -> its pairs' places in found
         for place, pair in enumerate(found):
             by_term.setdefault(pair.ja, []).append(place)
@@ -101,7 +133,67 @@ class DocumentRecords:
             record = pairs_record(pending.document, pending.pairs + mine)
             self.writer.add(record)
             self.pairs_by_owner[pending.document.doc_id] = [bridge.Pair.from_stored(r) for r in record["meta"]["pairs"]]
+            self.writer.add(profile_record(pending.document.doc_id, pending.profile))
+        self._mine(profiles, units)
         self.pending = []
+
+    def _mine(self, profiles: dict[str, mining.Profile], units) -> None:
+        """Learned pairs over every document's profile: this run's, and the index's for
+        documents this run did not touch."""
+        began = time.perf_counter()
+        learned = [pair for m in mining.mine(profiles, _stem, units) if (pair := learned_pair(m))]
+        self.writer.delete_pid(MINED_PID)
+        self.writer.add({"pid": MINED_PID, "kind": PAIRS_KIND, "doc_id": MINED_ID,
+                         "meta": {"pairs": [p.stored() for p in learned]}})
+        self.pairs_by_owner[MINED_ID] = learned
+        self.mining_seconds += time.perf_counter() - began
+
+
+def indexed_profiles(reader) -> dict[str, mining.Profile]:
+    """The profiles committed in an index (read before an incremental run mines)."""
+    profiles: dict[str, mining.Profile] = {}
+    for fields in reader.records(PROFILE_KIND):
+        stored = fields.get("meta") or {}
+        profiles[fields["doc_id"]] = mining.Profile(
+            stored.get("lang", ""), tuple(stored.get("translations", ())),
+            tuple(tuple(section) for section in stored.get("sections", ())))
+    return profiles
+
+
+def _weighed(pair: bridge.Pair, agreement: mining.Cooccurrence) -> bridge.Pair:
+    """A dictionary pair's confidence scaled by how far the aligned documents agree with
+    it: x(0.5 + Dice of its two terms over the aligned units), x1 without evidence,
+    at most 1 (宣言 and declaration meet in the same sections; 声明 and it do not)."""
+    dice = None
+    if len(pair.en_terms) == 1:
+        dice = agreement.dice(" ".join(pair.ja_terms), pair.en_terms[0])
+    factor = 1.0 if dice is None else 0.5 + dice
+    return dataclasses.replace(pair, confidence=round(min(1.0, pair.confidence * factor), 3))
+
+
+def _stem(word: str) -> str:
+    stems = bridge.english_terms(word)
+    return stems[0] if len(stems) == 1 else word
+
+
+def learned_pair(mined: mining.Mined) -> bridge.Pair | None:
+    """A mined pair as a bridge pair: the Japanese side holds index terms ("構造 体")."""
+    ja_terms = tuple(mined.ja.split(" "))
+    en_terms = bridge.english_terms(mined.en)
+    if not en_terms:
+        return None
+    return bridge.Pair("".join(ja_terms), mined.en, mined.via, ja_terms, en_terms, mined.confidence)
+
+
+def profile_record(doc_id: str, profile: mining.Profile) -> dict:
+    """A document's content terms per section, read back by later reindex runs to mine."""
+    return {
+        "pid": f"profile:{doc_id}",
+        "kind": PROFILE_KIND,
+        "doc_id": doc_id,
+        "meta": {"lang": profile.lang, "translations": list(profile.translations),
+                 "sections": [list(section) for section in profile.sections]},
+    }
 
 
 def document_record(document: Document, state: tuple[int, int] | None = None) -> dict:

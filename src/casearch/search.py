@@ -391,7 +391,8 @@ def stored_pairs(reader: Reader) -> Iterator[tuple[str, list[Pair]]]:
             yield owner, [Pair.from_stored(row) for row in (fields.get("meta") or {}).get("pairs", [])]
 
 
-VIA_PREFERENCE = ("surface", "base", "gloss", "dictionary", "corpus", "glossary", "translation", "reading")
+VIA_PREFERENCE = ("surface", "base", "gloss", "dictionary", "corpus", "glossary", "mined", "transliteration",
+                  "translation", "reading")
 
 
 def _explain(fields: dict, unit: Unit) -> dict[str, str] | None:

@@ -1,0 +1,401 @@
+"""Mining: term pairs the corpus teaches itself at reindex time, each with a confidence.
+
+    profile          a document's content terms per section (Japanese: base forms and
+                     noun + noun compounds; English: lower-case words), kept in the index
+                     on the document's profile record so that an incremental reindex can
+                     mine over every document, not only the changed ones
+    aligned_units    a document and its translation -> units of text that say the same
+                     thing: section by section when both have as many sections, else the
+                     two whole documents
+    associate        co-occurrence over the aligned units -> per (Japanese, English) pair
+                     the Dice coefficient and the log-likelihood ratio G²; a pair is kept
+                     when it is seen in several units, is far above chance (G²), and each
+                     term is among the other's few best partners           (via "mined")
+    transliterate    katakana words of the Japanese documents -> romaji -> a consonant
+                     frame compared with the frames of the English documents' words
+                     (ファイル fairu ~ file, ディレクトリ direkutori ~ directory), then a
+                     spelling similarity check, and, where aligned units hold both words,
+                     a check that they do co-occur                 (via "transliteration")
+
+Everything here is pure Python over term sets; no I/O and no index access.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections import Counter, defaultdict
+from dataclasses import dataclass
+from difflib import SequenceMatcher
+from typing import Callable, Iterable, Mapping, Sequence
+
+from .analysis import ENGLISH_STOP_WORDS, Token
+from .textnorm import is_katakana
+
+MIN_UNITS = 2  # a pair must co-occur in at least this many aligned units
+MIN_ALIGNED = 30  # fewer aligned units than this are too few to tell association from chance
+MIN_G2 = 10.83  # log-likelihood ratio at p < 0.001 (one degree of freedom)
+MIN_DICE = 0.15
+BEST_PARTNERS = 3  # a pair is kept only among the best few partners of both its terms
+NEAR_BEST = 0.6  # ... and only when its Dice is at least this share of each term's best
+MAX_CELLS = 60_000  # units with more term combinations than this teach little and cost much
+MIN_FRAME = 2  # consonants a transliteration's frame needs to be trusted
+MIN_SPELLING = 0.5  # romaji vs English spelling similarity (difflib ratio)
+MIN_SPELLING_SHORT = 0.8  # the same for a frame of only MIN_FRAME consonants (more words share it)
+
+_CONTENT_POS = frozenset({"名詞", "動詞", "形容詞", "形状詞"})
+_JAPANESE = re.compile(r"[\u3041-\u309f\u30a1-\u30ff\u3400-\u4dbf\u4e00-\u9fff々]")
+_DIGIT = re.compile(r"[0-9０-９]")
+
+
+@dataclass(frozen=True)
+class Mined:
+    """One learned bridge: a Japanese term (or compound, space-separated terms), an
+    English word, how it was found, and a confidence in 0..1."""
+
+    ja: str
+    en: str
+    via: str
+    confidence: float
+
+
+# --- profiles ---------------------------------------------------------------------
+
+
+def japanese_terms(tokens: Sequence[Token]) -> list[str]:
+    """Content terms of Japanese text, and adjacent noun + noun compounds ("構造 体").
+
+    >>> from casearch.analysis import analyze
+    >>> japanese_terms(analyze("構造体の引数を作成する"))
+    ['構造', '体', '構造 体', '引数', '作成']
+    """
+    terms: list[str] = []
+    previous: Token | None = None
+    for token in tokens:
+        content = token.indexed and not token.stop and token.pos in _CONTENT_POS and bool(_JAPANESE.search(token.surface))
+        if not content or _DIGIT.search(token.surface):
+            previous = None
+            continue
+        terms.append(token.term)
+        if previous is not None and previous.end == token.start and previous.pos == token.pos == "名詞":
+            terms.append(f"{previous.term} {token.term}")
+        previous = token
+    return terms
+
+
+def english_words(tokens: Sequence[Token]) -> list[str]:
+    """Lower-case content words of English text (stop words and short words left out)."""
+    return [t.norm for t in tokens
+            if t.pos == "英単語" and not t.stop and len(t.norm) > 2 and t.norm.isalpha() and t.norm not in ENGLISH_STOP_WORDS]
+
+
+def profile_terms(tokens: Sequence[Token], lang: str) -> list[str]:
+    """The distinct terms of one section, as mining needs them for its language."""
+    return sorted(set(japanese_terms(tokens) if lang == "ja" else english_words(tokens)))
+
+
+# --- aligned units ------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Profile:
+    lang: str
+    translations: tuple[str, ...]
+    sections: tuple[tuple[str, ...], ...]
+
+
+def aligned_units(profiles: Mapping[str, Profile], stem: Callable[[str], str] = str) -> list[tuple[frozenset[str], frozenset[str]]]:
+    """(Japanese terms, English stems) of text that says the same in both languages."""
+    units: list[tuple[frozenset[str], frozenset[str]]] = []
+    for doc_id, profile in sorted(profiles.items()):
+        if profile.lang != "ja":
+            continue
+        for other in profile.translations:
+            english = profiles.get(other)
+            if english is None or english.lang != "en":
+                continue
+            units += _units_of(profile, english, stem)
+    return units
+
+
+def _units_of(ja: Profile, en: Profile, stem: Callable[[str], str]) -> list[tuple[frozenset[str], frozenset[str]]]:
+    english = [frozenset(stem(w) for w in section) for section in en.sections]
+    if len(ja.sections) == len(en.sections):
+        pairs = [(frozenset(a), b) for a, b in zip(ja.sections, english)]
+        return [(a, b) for a, b in pairs if a and b]
+    whole = (frozenset().union(*ja.sections), frozenset().union(*english))
+    return [whole] if whole[0] and whole[1] else []
+
+
+# --- association ------------------------------------------------------------------
+
+
+def _g2(both: int, ja_only: int, en_only: int, neither: int) -> float:
+    """Dunning's log-likelihood ratio of a 2x2 contingency table."""
+
+    def entropy_sum(*counts: int) -> float:
+        total = sum(counts)
+        return sum(c * math.log(c / total) for c in counts if c)
+
+    rows = entropy_sum(both + ja_only, en_only + neither)
+    cols = entropy_sum(both + en_only, ja_only + neither)
+    cells = entropy_sum(both, ja_only, en_only, neither)
+    return 2 * (cells - rows - cols)
+
+
+def _frequencies(units: Sequence[tuple[frozenset[str], frozenset[str]]]) -> tuple[Counter, Counter]:
+    ja_df: Counter = Counter()
+    en_df: Counter = Counter()
+    for ja, en in units:
+        ja_df.update(ja)
+        en_df.update(en)
+    return ja_df, en_df
+
+
+def cooccurrences(units: Sequence[tuple[frozenset[str], frozenset[str]]]) -> tuple[Counter, Counter, Counter]:
+    """Unit frequencies of each side's terms, and of each (ja, en) combination. Terms
+    seen in one unit only cannot reach MIN_UNITS and are left out before counting."""
+    ja_df, en_df = _frequencies(units)
+    pairs: Counter = Counter()
+    for ja, en in units:
+        ja_kept = [t for t in ja if ja_df[t] >= MIN_UNITS]
+        en_kept = [w for w in en if en_df[w] >= MIN_UNITS]
+        if len(ja_kept) * len(en_kept) > MAX_CELLS:
+            continue
+        for term in ja_kept:
+            pairs.update((term, word) for word in en_kept)
+    return ja_df, en_df, pairs
+
+
+def associate(units: Sequence[tuple[frozenset[str], frozenset[str]]]) -> list[Mined]:
+    """Pairs far more frequent together than apart, best partners of each other. The
+    confidence is the Dice coefficient, discounted when few units attest it
+    (n / (n + 2) for n units together)."""
+    total = len(units)
+    if total < MIN_ALIGNED:
+        return []
+    ja_df, en_df, together = cooccurrences(units)
+    scored: dict[tuple[str, str], float] = {}
+    for (term, word), both in together.items():
+        if both < MIN_UNITS:
+            continue
+        ja_only, en_only = ja_df[term] - both, en_df[word] - both
+        dice = 2 * both / (ja_df[term] + en_df[word])
+        if dice < MIN_DICE or both * total <= ja_df[term] * en_df[word]:  # at or below chance
+            continue
+        if _g2(both, ja_only, en_only, total - both - ja_only - en_only) >= MIN_G2:
+            scored[(term, word)] = dice
+    kept = _best_of_both(scored)
+    return [Mined(term, word, "mined", round(dice * together[(term, word)] / (together[(term, word)] + 2), 3))
+            for (term, word), dice in sorted(kept.items())]
+
+
+def _best_of_both(scored: dict[tuple[str, str], float]) -> dict[tuple[str, str], float]:
+    """Keep a pair only when it is among the best partners of its Japanese term and of
+    its English word: one of the BEST_PARTNERS first, and near the best (a frequent word
+    co-occurs with everything but is nobody's best; a word that merely shares pages with
+    a term's translation scores well below it)."""
+    by_ja: dict[str, list[tuple[float, str]]] = defaultdict(list)
+    by_en: dict[str, list[tuple[float, str]]] = defaultdict(list)
+    for (term, word), dice in scored.items():
+        by_ja[term].append((dice, word))
+        by_en[word].append((dice, term))
+    top_ja = {term: _near_best(partners) for term, partners in by_ja.items()}
+    top_en = {word: _near_best(partners) for word, partners in by_en.items()}
+    return {(t, w): d for (t, w), d in scored.items() if w in top_ja[t] and t in top_en[w]}
+
+
+def _near_best(partners: list[tuple[float, str]]) -> set[str]:
+    ranked = sorted(partners, reverse=True)[:BEST_PARTNERS]
+    return {name for dice, name in ranked if dice >= NEAR_BEST * ranked[0][0]}
+
+
+# --- transliteration ----------------------------------------------------------------
+
+_DIGRAPHS = {
+    "キャ": "kya", "キュ": "kyu", "キョ": "kyo", "シャ": "sha", "シュ": "shu", "ショ": "sho", "シェ": "she",
+    "チャ": "cha", "チュ": "chu", "チョ": "cho", "チェ": "che", "ニャ": "nya", "ニュ": "nyu", "ニョ": "nyo",
+    "ヒャ": "hya", "ヒュ": "hyu", "ヒョ": "hyo", "ミャ": "mya", "ミュ": "myu", "ミョ": "myo",
+    "リャ": "rya", "リュ": "ryu", "リョ": "ryo", "ギャ": "gya", "ギュ": "gyu", "ギョ": "gyo",
+    "ジャ": "ja", "ジュ": "ju", "ジョ": "jo", "ジェ": "je", "ビャ": "bya", "ビュ": "byu", "ビョ": "byo",
+    "ピャ": "pya", "ピュ": "pyu", "ピョ": "pyo", "ティ": "ti", "ディ": "di", "トゥ": "tu", "ドゥ": "du",
+    "ファ": "fa", "フィ": "fi", "フェ": "fe", "フォ": "fo", "フュ": "fyu", "ウィ": "wi", "ウェ": "we",
+    "ウォ": "wo", "ヴァ": "va", "ヴィ": "vi", "ヴェ": "ve", "ヴォ": "vo", "ツァ": "tsa", "テュ": "tyu",
+    "デュ": "dyu", "イェ": "ye", "クァ": "kwa", "クォ": "kwo", "グァ": "gwa",
+}
+_ROWS = {
+    "": "アイウエオ", "k": "カキクケコ", "g": "ガギグゲゴ", "s": "サシスセソ", "z": "ザジズゼゾ",
+    "t": "タチツテト", "d": "ダヂヅデド", "n": "ナニヌネノ", "h": "ハヒフヘホ", "b": "バビブベボ",
+    "p": "パピプペポ", "m": "マミムメモ", "r": "ラリルレロ",
+}
+_IRREGULAR = {"シ": "shi", "チ": "chi", "ツ": "tsu", "フ": "fu", "ジ": "ji", "ヂ": "ji", "ヅ": "zu",
+              "ヤ": "ya", "ユ": "yu", "ヨ": "yo", "ワ": "wa", "ヲ": "o", "ン": "n", "ヴ": "vu",
+              "ァ": "a", "ィ": "i", "ゥ": "u", "ェ": "e", "ォ": "o", "ャ": "ya", "ュ": "yu", "ョ": "yo"}
+_SYLLABLES = {kana: consonant + vowel for consonant, row in _ROWS.items() for kana, vowel in zip(row, "aiueo")}
+_SYLLABLES.update(_IRREGULAR)
+
+
+def romaji(katakana: str) -> str:
+    """Hepburn-like romaji of a katakana word; long vowels and ッ are dropped.
+
+    >>> romaji("ディレクトリ"), romaji("ファイル"), romaji("コマンド")
+    ('direkutori', 'fairu', 'komando')
+    """
+    out: list[str] = []
+    i = 0
+    while i < len(katakana):
+        pair = katakana[i : i + 2]
+        if pair in _DIGRAPHS:
+            out.append(_DIGRAPHS[pair])
+            i += 2
+            continue
+        out.append(_SYLLABLES.get(katakana[i], ""))
+        i += 1
+    return "".join(out)
+
+
+_ROMAJI_FOLDS = (("tsu", "t"), ("shi", "s"), ("chi", "t"), ("sh", "s"), ("ch", "t"), ("ts", "t"), ("j", "s"),
+                 ("z", "s"), ("v", "b"))
+_ENGLISH_FOLDS = (("tion", "sion"), ("ph", "f"), ("th", "s"), ("sh", "s"), ("ch", "t"), ("ck", "k"), ("qu", "k"),
+                  ("x", "ks"), ("gh", ""), ("wh", "w"), ("j", "s"), ("z", "s"), ("v", "b"), ("l", "r"), ("q", "k"),
+                  ("c", "k"))
+_SOFT_C = re.compile(r"c(?=[eiy])")
+_SOFT_G = re.compile(r"g(?=[ei])")
+_R_BEFORE_CONSONANT = re.compile(r"(?<=[aeiou])r(?![aeiouy])")
+_VOWELISH = re.compile(r"[aeiouyw]")
+_EPENTHETIC = re.compile(r"(?<=[^aeiou])[uo](?=[^aeiou]|$)")
+
+
+def _frame(word: str) -> str:
+    """Consonants with repeats collapsed: the part of a word that survives borrowing."""
+    consonants = _VOWELISH.sub("", word)
+    return re.sub(r"(.)\1+", r"\1", consonants)
+
+
+def _spoken_romaji(katakana: str) -> str:
+    word = romaji(katakana)
+    for old, new in _ROMAJI_FOLDS:
+        word = word.replace(old, new)
+    return word
+
+
+def _spoken_english(word: str, drop_r: bool = True) -> str:
+    word = _SOFT_G.sub("j", _SOFT_C.sub("s", word.lower()))
+    if word.endswith("e") and len(word) > 3:
+        word = word[:-1]  # silent e: file, ware
+    if drop_r:
+        word = _R_BEFORE_CONSONANT.sub("", word)  # server -> seve, user -> use (ユーザー)
+    for old, new in _ENGLISH_FOLDS:
+        word = word.replace(old, new)
+    return word
+
+
+def romaji_frame(katakana: str) -> str:
+    """The consonant frame of a katakana word.
+
+    >>> romaji_frame("ディレクトリ"), romaji_frame("サーバー")
+    ('drktr', 'sb')
+    """
+    return _frame(_spoken_romaji(katakana))
+
+
+def english_frame(word: str, drop_r: bool = True) -> str:
+    """The consonant frame of an English word, as a borrowing would sound; an r after
+    a vowel is usually silent in Japanese (server サーバー) but not always (curl カール,
+    form フォルム), hence ``drop_r``.
+
+    >>> english_frame("directory"), english_frame("server"), english_frame("process")
+    ('drktr', 'sb', 'prs')
+    """
+    return _frame(_spoken_english(word, drop_r))
+
+
+def similarity(katakana: str, word: str) -> float:
+    """Spelling similarity of the folded romaji (vowels a loanword adds after its
+    consonants dropped) and the folded English word.
+
+    >>> round(similarity("ディレクトリ", "directory"), 2), round(similarity("ディレクトリ", "director"), 2)
+    (0.95, 0.89)
+    """
+    spoken = _spoken_romaji(katakana)
+    drop_r = english_frame(word) == romaji_frame(katakana) or english_frame(word, drop_r=False) != romaji_frame(katakana)
+    written = re.sub(r"y$", "i", _spoken_english(word, drop_r))  # directory ~ direkutori
+    return max(SequenceMatcher(None, form, written).ratio() for form in (spoken, _EPENTHETIC.sub("", spoken)))
+
+
+def transliterations(
+    katakana: Iterable[str], english: Iterable[str],
+    units: Sequence[tuple[frozenset[str], frozenset[str]]] = (), stem: Callable[[str], str] = str,
+) -> list[Mined]:
+    """Katakana words matched to English words of the corpus by sound, then checked:
+    the spelling must be similar, and where aligned units hold both words they must
+    occur together; among several candidates the one that co-occurs most wins
+    (ファイル sounds like both file and fail; the aligned pages say file)."""
+    by_frame: dict[str, set[str]] = defaultdict(set)
+    for word in sorted(set(english)):
+        for frame in {english_frame(word), english_frame(word, drop_r=False)}:
+            if len(frame) >= MIN_FRAME:
+                by_frame[frame].add(word)
+    evidence = Cooccurrence(units).dice
+    found: list[Mined] = []
+    for term in sorted(set(katakana)):
+        written = term.replace(" ", "")  # a compound MeCab split: ゾル バックス
+        frame = romaji_frame(written)
+        candidates = sorted(by_frame.get(frame, ())) if len(frame) >= MIN_FRAME else []
+        scored = []
+        for word in candidates:
+            spelling, dice = similarity(written, word), evidence(term, stem(word))
+            if spelling >= (MIN_SPELLING_SHORT if len(frame) == MIN_FRAME else MIN_SPELLING) and dice != 0.0:
+                scored.append((spelling + (dice or 0.0), spelling, word))
+        if scored:
+            _, spelling, word = max(scored)
+            found.append(Mined(term, word, "transliteration", round(spelling, 3)))
+    return found
+
+
+class Cooccurrence:
+    """Which aligned units hold each term, to ask how often two terms meet."""
+
+    def __init__(self, units: Sequence[tuple[frozenset[str], frozenset[str]]]) -> None:
+        self.ja: dict[str, set[int]] = defaultdict(set)
+        self.en: dict[str, set[int]] = defaultdict(set)
+        for n, (ja, en) in enumerate(units):
+            for term in ja:
+                self.ja[term].add(n)
+            for word in en:
+                self.en[word].add(n)
+
+    def dice(self, term: str, stem: str) -> float | None:
+        """Dice of a Japanese term ("構造 体" for a compound) and an English stem over the
+        aligned units; None when the units do not hold both (no evidence either way)."""
+        a, b = self.ja.get(term), self.en.get(stem)
+        if not a or not b:
+            return None
+        return 2 * len(a & b) / (len(a) + len(b))
+
+
+def katakana_terms(profiles: Iterable[Profile]) -> set[str]:
+    """Katakana words of the Japanese profiles (3+ characters), with the katakana
+    compounds MeCab split ("ゾル バックス"): a loanword it does not know comes apart."""
+    return {term for p in profiles if p.lang == "ja" for section in p.sections for term in section
+            if len(term) >= 3 and is_katakana(term.replace(" ", ""))}
+
+
+def english_vocabulary(profiles: Iterable[Profile]) -> set[str]:
+    return {word for p in profiles if p.lang == "en" for section in p.sections for word in section}
+
+
+def mine(
+    profiles: Mapping[str, Profile], stem: Callable[[str], str] = str,
+    units: Sequence[tuple[frozenset[str], frozenset[str]]] | None = None,
+) -> list[Mined]:
+    """Every mined pair of a corpus: associations over its aligned documents (English
+    by stem, shown as the shortest word of the stem) and transliterations over its whole
+    vocabulary (English words as written)."""
+    vocabulary = english_vocabulary(profiles.values())
+    shown: dict[str, str] = {}
+    for word in sorted(vocabulary, key=lambda w: (len(w), w)):
+        shown.setdefault(stem(word), word)
+    units = aligned_units(profiles, stem) if units is None else units
+    associated = [Mined(m.ja, shown.get(m.en, m.en), m.via, m.confidence) for m in associate(units)]
+    return associated + transliterations(katakana_terms(profiles.values()), vocabulary, units, stem)

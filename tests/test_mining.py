@@ -1,0 +1,147 @@
+"""Mining: transliteration, association over aligned units, and the learned pairs
+reaching search through a reindex of a small generated corpus (never the man pages)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from casearch import mining
+from casearch.bridge import Bridge, Pair
+from casearch.index import reindex
+from casearch.querylang import EXPANSION_BOOST, parse
+from casearch.search import Engine, validate_request
+
+from conftest import write
+
+# Concepts no dictionary pairs this way (struct is no JMdict gloss), each written in the
+# Japanese page and in its English translation.
+CONCEPTS = [("構造体", "struct"), ("引数", "argument"), ("端末", "terminal"), ("権限", "permission"),
+            ("時刻", "timestamp"), ("削除", "removal"), ("接続", "connection"), ("暗号", "cipher")]
+
+
+def search(engine: Engine, q: str, **params: str):
+    return engine.search(validate_request({"q": q, **params}))
+
+
+@pytest.mark.parametrize(("katakana", "romaji", "frame"), [
+    ("ディレクトリ", "direkutori", "drktr"), ("ファイル", "fairu", "fr"), ("コマンド", "komando", "kmnd"),
+    ("シェル", "sheru", "sr"), ("ユーザー", "yuza", "s"), ("ヴァリュー", "varyu", "br"),
+])
+def test_romaji_and_frames(katakana: str, romaji: str, frame: str) -> None:
+    assert mining.romaji(katakana) == romaji
+    assert mining.romaji_frame(katakana) == frame
+
+
+@pytest.mark.parametrize(("word", "frame"), [
+    ("directory", "drktr"), ("file", "fr"), ("command", "kmnd"), ("process", "prs"), ("server", "sb"),
+    ("option", "psn"), ("thread", "srd"),
+])
+def test_english_frames_sound_like_their_loanwords(word: str, frame: str) -> None:
+    assert mining.english_frame(word) == frame
+
+
+def test_transliterations_match_by_sound_and_check_precision() -> None:
+    english = {"directory", "director", "process", "file", "fail", "june", "socket"}
+    found = {(m.ja, m.en) for m in mining.transliterations(
+        {"ディレクトリ", "プロセス", "ソケット", "ジェン", "ファイル"}, english)}
+    assert {("ディレクトリ", "directory"), ("プロセス", "process"), ("ソケット", "socket")} <= found
+    assert ("ジェン", "june") not in found  # two consonants need a near spelling
+    # ファイル sounds like file and fail; aligned units where ファイル meets file decide.
+    units = [(frozenset({"ファイル"}), frozenset({"file", "fail"}))] + \
+            [(frozenset({"ファイル"}), frozenset({"file"}))] * 3 + [(frozenset({"失敗"}), frozenset({"fail"}))] * 3
+    assert {(m.ja, m.en) for m in mining.transliterations({"ファイル"}, {"file", "fail"}, units)} == {("ファイル", "file")}
+    assert all(0 < m.confidence <= 1 and m.via == "transliteration" for m in mining.transliterations({"ファイル"}, english))
+
+
+def test_a_transliteration_whose_words_never_meet_is_rejected() -> None:
+    units = [(frozenset({"ソケット"}), frozenset({"plug"})), (frozenset({"差込"}), frozenset({"socket"}))]
+    assert mining.transliterations({"ソケット"}, {"socket"}, units) == []
+
+
+def _units(n: int) -> list[tuple[frozenset[str], frozenset[str]]]:
+    units = []
+    for i in range(n):
+        a, b = CONCEPTS[i % 8], CONCEPTS[(i + 3) % 8]
+        units.append((frozenset({a[0], b[0], "説明"}), frozenset({a[1], b[1], "explain", "page"})))
+    return units
+
+
+def test_association_finds_translations_not_neighbours() -> None:
+    mined = {(m.ja, m.en): m.confidence for m in mining.associate(_units(40))}
+    for ja, en in CONCEPTS:
+        assert (ja, en) in mined and 0.5 < mined[(ja, en)] <= 1
+    # 構造体 shares five pages with 権限's word: far below its own translation, dropped.
+    assert ("構造体", "permission") not in mined and ("構造体", "page") not in mined
+
+
+def test_too_few_aligned_units_teach_nothing() -> None:
+    assert mining.associate(_units(mining.MIN_ALIGNED - 1)) == []
+
+
+def test_aligned_units_follow_sections_when_they_match() -> None:
+    profiles = {
+        "ja/a": mining.Profile("ja", ("en/a",), (("名前",), ("引数", "構造 体"))),
+        "en/a": mining.Profile("en", ("ja/a",), (("name",), ("arguments", "struct"))),
+        "ja/b": mining.Profile("ja", ("en/b",), (("名前",),)),
+        "en/b": mining.Profile("en", ("ja/b",), (("name",), ("other",))),
+    }
+    units = mining.aligned_units(profiles, lambda w: w.rstrip("s"))
+    assert units == [(frozenset({"名前"}), frozenset({"name"})),
+                     (frozenset({"引数", "構造 体"}), frozenset({"argument", "struct"})),
+                     (frozenset({"名前"}), frozenset({"name", "other"}))]  # b: whole documents
+
+
+def test_old_stored_pairs_read_as_fully_confident() -> None:
+    old = ["鉄道", "railway", "dictionary", ["鉄道"], ["railwai"]]
+    assert Pair.from_stored(old).confidence == 1.0
+    pair = Pair("引数", "argument", "mined", ("引数",), ("argument",), 0.42)
+    assert Pair.from_stored(pair.stored()) == pair
+
+
+def test_expansion_weighs_counterparts_by_confidence() -> None:
+    bridge = Bridge([Pair("引数", "argument", "mined", ("引数",), ("argument",), 0.9),
+                     Pair("議論", "argument", "dictionary", ("議論",), ("argument",), 0.3)])
+    alternatives = [a for unit in parse("argument", bridge=bridge).units for a in unit.alternatives
+                    if a.via in ("mined", "dictionary") and a.field == "body"]
+    assert [(a.terms, a.boost) for a in alternatives] == [
+        (("引数",), round(EXPANSION_BOOST * 0.9, 4)), (("議論",), round(EXPANSION_BOOST * 0.3, 4))]
+
+
+def _aligned_corpus(root: Path, pairs: int = 40) -> None:
+    for i in range(pairs):
+        a, b = CONCEPTS[i % 8], CONCEPTS[(i + 3) % 8]
+        write(root / f"ja/p{i}.md", f"---\nlang: ja\ntranslations: en/p{i}\n---\n{a[0]}と{b[0]}について説明する。\n")
+        write(root / f"en/p{i}.md", f"---\nlang: en\ntranslation_of: ja/p{i}\n---\nThis page explains {a[1]} and {b[1]}.\n")
+    # Documents without a translation: only the learned pairs can bridge them.
+    write(root / "ja/solo.md", "---\nlang: ja\n---\n## 使い方\n\n構造体を初期化してから使う。\n")
+    write(root / "en/solo.md", "---\nlang: en\n---\n## Usage\n\nThe zorbax daemon runs once.\n")
+    write(root / "ja/zorbax.md", "---\nlang: ja\n---\nゾルバックスを起動する。\n")
+
+
+def test_learned_pairs_bridge_documents_without_translation(tmp_path: Path) -> None:
+    _aligned_corpus(tmp_path / "c")
+    reindex(tmp_path / "c", tmp_path / "ix")
+    engine = Engine(tmp_path / "ix")
+    found = search(engine, "struct", lang="ja", per_page="50")
+    solo = next(h for h in found.hits if h.doc_id == "ja/solo")
+    assert {"term": "struct", "via": "mined"} in solo.matched and "<mark>構造</mark><mark>体</mark>" in solo.snippet
+    assert search(engine, "struct", lang="ja", cross="0").total == 0
+    back = search(engine, "ゾルバックス", lang="en").hits
+    assert back and back[0].doc_id == "en/solo" and back[0].matched == [{"term": "ゾルバックス", "via": "transliteration"}]
+
+
+def test_incremental_reindex_keeps_one_table_of_learned_pairs(tmp_path: Path) -> None:
+    corpus, ix = tmp_path / "c", tmp_path / "ix"
+    _aligned_corpus(corpus)
+    reindex(corpus, ix)
+    write(corpus / "ja/solo.md", "---\nlang: ja\n---\n## 使い方\n\n引数を渡す。\n")
+    report = reindex(corpus, ix)
+    assert report.updated == 1
+    engine = Engine(ix)
+    with engine.reader() as reader:
+        learned = [p for p in engine.bridge(reader).pairs if p.source == "mined"]
+    assert ("構造体", "struct") in {(p.ja, p.en) for p in learned}  # mined from the untouched pages
+    assert len(learned) == len({(p.ja_terms, p.en_terms) for p in learned})
+    assert [h.doc_id for h in search(engine, "argument", lang="ja", per_page="50").hits if h.doc_id == "ja/solo"]
