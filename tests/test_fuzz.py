@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from urllib.parse import quote, quote_from_bytes
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, given, reject, settings
 from hypothesis import strategies as st
 
 from casearch.index import reindex
@@ -302,7 +302,10 @@ def test_fuzz_doc_and_unknown_routes(fuzz_client) -> None:
     def fuzz(path: str, q: str | None, prefix: str) -> None:
         seen["n"] += 1
         url = prefix + quote(path, safe="/")
-        response = fuzz_client.get(url + ("?q=" + quote(q, safe="") if q is not None else ""))
+        try:
+            response = fuzz_client.get(url + ("?q=" + quote(q, safe="") if q is not None else ""))
+        except UnicodeError:  # werkzeug's test client cannot even build this URL (IDNA)
+            reject()
         check_headers(response)
         assert response.status_code in (200, 308, 400, 404, 405), (url, response.status_code)
         if response.mimetype == "text/html":

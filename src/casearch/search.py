@@ -431,8 +431,8 @@ def _rank(stored: _StoredFields, parsed: ParsedQuery, direct: qt.Node | None, re
     wanted = request.page * request.per_page
     two_tiers = direct is not None and direct != query
     counted = qt.Or((query, direct)) if parsed.negated and two_tiers else query
-    if request.sort == "date":
-        return reader.by_date(query, wanted, lang), _facets(reader.count(counted))
+    if request.sort == "date":  # every counted passage is listed, newest first
+        return reader.by_date(counted, wanted, lang), _facets(reader.count(counted))
     if not two_tiers:
         ranked, counts = _by_relevance(stored, query, wanted, lang, count=True)
         return ranked, _facets(counts)
