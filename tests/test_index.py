@@ -85,7 +85,8 @@ def test_other_format_version_is_rebuilt(small_corpus: Path, tmp_path: Path) -> 
         open_index(ix)
     report = reindex(small_corpus, ix)
     assert report.full and report.added == 2
-    assert report.passages == 2 and open_index(ix)[0].doc_count() == 2 + 2 + 2 + 1  # passages, documents, pairs, glossary
+    # passages, documents, pairs, profiles, learned pairs, glossary
+    assert report.passages == 2 and open_index(ix)[0].doc_count() == 2 + 2 + 2 + 2 + 1 + 1
 
 
 def test_failure_during_full_build_leaves_previous_index_serving(

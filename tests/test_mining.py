@@ -1,4 +1,4 @@
-"""Mining: transliteration, association over aligned units, and the learned pairs
+"""Mining and transliteration: sounds, association over aligned units, and the learned pairs
 reaching search through a reindex of a small generated corpus (never the man pages)."""
 
 from __future__ import annotations
@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from casearch import mining
+from casearch import mining, transliteration
 from casearch.bridge import Bridge, Pair
 from casearch.index import reindex
 from casearch.querylang import EXPANSION_BOOST, parse
@@ -30,8 +30,8 @@ def search(engine: Engine, q: str, **params: str):
     ("シェル", "sheru", "sr"), ("ユーザー", "yuza", "s"), ("ヴァリュー", "varyu", "br"),
 ])
 def test_romaji_and_frames(katakana: str, romaji: str, frame: str) -> None:
-    assert mining.romaji(katakana) == romaji
-    assert mining.romaji_frame(katakana) == frame
+    assert transliteration.romaji(katakana) == romaji
+    assert transliteration.romaji_frame(katakana) == frame
 
 
 @pytest.mark.parametrize(("word", "frame"), [
@@ -39,7 +39,7 @@ def test_romaji_and_frames(katakana: str, romaji: str, frame: str) -> None:
     ("option", "psn"), ("thread", "srd"),
 ])
 def test_english_frames_sound_like_their_loanwords(word: str, frame: str) -> None:
-    assert mining.english_frame(word) == frame
+    assert transliteration.english_frame(word) == frame
 
 
 def test_transliterations_match_by_sound_and_check_precision() -> None:
