@@ -210,7 +210,7 @@ def _near_best(partners: list[tuple[float, str]]) -> set[str]:
 
 
 def transliterations(
-    katakana: Iterable[str], english: Iterable[str],
+    katakana: Iterable[str], english: Iterable[str] | Mapping[str, int],
     units: Sequence[tuple[frozenset[str], frozenset[str]]] = (), stem: Callable[[str], str] = str,
 ) -> list[Mined]:
     """Katakana words matched to English words of the corpus by sound (``transliteration``),
@@ -218,17 +218,27 @@ def transliterations(
     occur together; among several candidates the one that co-occurs most wins
     (ファイル sounds like both file and fail; the aligned pages say file)."""
     evidence = Cooccurrence(units).dice
+    used = english if isinstance(english, Mapping) else dict.fromkeys(english, 1)
     found: list[Mined] = []
-    for term, near in transliteration.candidates(katakana, english).items():
+    for term, near in transliteration.candidates(katakana, used).items():
         scored = []
         for spelling, word in near:
             dice = evidence(term, stem(word))
             if dice != 0.0:
                 scored.append((spelling + (dice or 0.0), spelling, word))
         if scored:
-            _, spelling, word = max(scored)
+            spelling, word = _likeliest(scored, used)
             found.append(Mined(term, word, "transliteration", round(spelling, 3)))
     return found
+
+
+def _likeliest(scored: list[tuple[float, float, str]], used: Mapping[str, int]) -> tuple[float, str]:
+    """The best-scored candidate; among those close to it, the word more documents use
+    (pipline in one note, pipeline in twelve: パイプライン is pipeline)."""
+    best = max(score for score, _, _ in scored)
+    close = [(used.get(word, 0), spelling, word) for score, spelling, word in scored if score >= best - 0.1]
+    _, spelling, word = max(close)
+    return spelling, word
 
 
 class Cooccurrence:
@@ -259,8 +269,13 @@ def katakana_terms(profiles: Iterable[Profile]) -> set[str]:
             if len(term) >= 3 and is_katakana(term.replace(" ", ""))}
 
 
-def english_vocabulary(profiles: Iterable[Profile]) -> set[str]:
-    return {word for p in profiles if p.lang == "en" for section in p.sections for word in section}
+def english_vocabulary(profiles: Iterable[Profile]) -> Counter:
+    """English words of the English profiles and how many documents use each."""
+    used: Counter = Counter()
+    for profile in profiles:
+        if profile.lang == "en":
+            used.update({word for section in profile.sections for word in section})
+    return used
 
 
 def mine(
