@@ -88,7 +88,7 @@ def test_other_format_version_is_rebuilt(small_corpus: Path, tmp_path: Path) -> 
     reader, _ = open_reader(ix, "whoosh")
     assert report.passages == 2 and reader.totals() == {"documents": 2, "passages": 2}
     assert len(list(reader.records("pairs"))) == 2 + 1  # per document, and the learned pairs
-    assert len(list(reader.records("glossary"))) == 1
+    assert len(list(reader.records("profile"))) == 2 and len(list(reader.records("glossary"))) == 1
 
 
 def test_failure_during_full_build_leaves_previous_index_serving(

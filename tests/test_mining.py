@@ -1,4 +1,4 @@
-"""Mining: transliteration, association over aligned units, and the learned pairs
+"""Mining and transliteration: sounds, association over aligned units, and the learned pairs
 reaching search through a reindex of a small generated corpus (never the man pages)."""
 
 from __future__ import annotations
@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from casearch import mining
+from casearch import mining, transliteration
 from casearch.bridge import Bridge, Pair
 from casearch.index import reindex
 from casearch.querylang import EXPANSION_BOOST, parse
@@ -30,8 +30,8 @@ def search(engine: Engine, q: str, **params: str):
     ("シェル", "sheru", "sr"), ("ユーザー", "yuza", "s"), ("ヴァリュー", "varyu", "br"),
 ])
 def test_romaji_and_frames(katakana: str, romaji: str, frame: str) -> None:
-    assert mining.romaji(katakana) == romaji
-    assert mining.romaji_frame(katakana) == frame
+    assert transliteration.romaji(katakana) == romaji
+    assert transliteration.romaji_frame(katakana) == frame
 
 
 @pytest.mark.parametrize(("word", "frame"), [
@@ -39,7 +39,7 @@ def test_romaji_and_frames(katakana: str, romaji: str, frame: str) -> None:
     ("option", "psn"), ("thread", "srd"),
 ])
 def test_english_frames_sound_like_their_loanwords(word: str, frame: str) -> None:
-    assert mining.english_frame(word) == frame
+    assert transliteration.english_frame(word) == frame
 
 
 def test_transliterations_match_by_sound_and_check_precision() -> None:
@@ -145,3 +145,34 @@ def test_incremental_reindex_keeps_one_table_of_learned_pairs(tmp_path: Path) ->
     assert ("構造体", "struct") in {(p.ja, p.en) for p in learned}  # mined from the untouched pages
     assert len(learned) == len({(p.ja_terms, p.en_terms) for p in learned})
     assert [h.doc_id for h in search(engine, "argument", lang="ja", per_page="50").hits if h.doc_id == "ja/solo"]
+
+
+def test_incremental_runs_mine_again_only_after_enough_changes(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from casearch import mining as mining_mod
+    from casearch.records import MINED_PID, REMINE_SHARE
+
+    corpus, ix = tmp_path / "c", tmp_path / "ix"
+    _aligned_corpus(corpus)  # 83 documents
+    reindex(corpus, ix)
+    runs: list[int] = []
+    real_mine = mining_mod.mine
+    monkeypatch.setattr(mining_mod, "mine", lambda profiles, *rest: runs.append(len(profiles)) or real_mine(profiles, *rest))
+    write(corpus / "ja/solo.md", "---\nlang: ja\n---\n## 使い方\n\n引数を渡す。\n")
+    reindex(corpus, ix)
+    assert runs == []  # one change of 83: the learned pairs stay, the change is counted
+    engine = Engine(ix)
+    with engine.reader() as reader:
+        assert reader.find_pid(MINED_PID)["meta"]["changes"] == 1
+    assert ("構造体", "struct") in {(p.ja, p.en) for p in _learned(engine)}
+    needed = int(REMINE_SHARE * 83) + 1
+    for i in range(needed):
+        write(corpus / f"en/p{i}.md", (corpus / f"en/p{i}.md").read_text(encoding="utf-8") + "\nMore.\n")
+    reindex(corpus, ix)
+    assert runs == [83]  # enough changes: mined again over every document
+    with Engine(ix).reader() as reader:
+        assert reader.find_pid(MINED_PID)["meta"]["changes"] == 0
+
+
+def _learned(engine: Engine) -> list:
+    with engine.reader() as reader:
+        return [p for p in engine.bridge(reader).pairs if p.source == "mined"]

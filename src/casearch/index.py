@@ -43,7 +43,7 @@ from .engines.base import Backend, Reader, Writer
 from .bridge import GLOSSARY_FILE, Pair, glossary_pairs
 from .corpus import CorpusFile, Document, Skipped, discover, digest_of, read_bytes, read_document, read_reserved
 from .records import (
-    DOC_KIND, GLOSSARY_KIND, GLOSSARY_PID, DocumentRecords, glossary_record, indexed_profiles,
+    DOC_KIND, GLOSSARY_KIND, GLOSSARY_PID, MINED_PID, DocumentRecords, glossary_record, indexed_profiles,
     passage_records,
 )
 from .errors import CorpusError, EngineMismatch, IndexLocked, IndexMissing, IndexUnusable
@@ -352,8 +352,8 @@ def _update_generation(path: Path, files: list[CorpusFile], report: ReindexRepor
                 _update_file(documents, file, indexed.get(file.doc_id), report, context.max_bytes)
                 _tick(context.say, n, len(files))
             removed = sorted(set(indexed) - seen - _kept_despite_skip(indexed, report.skipped))
-            if documents.pending or removed:  # mining reads every profile: only when needed
-                documents.finish(indexed_profiles(reader), removed)
+            if documents.pending or removed:
+                documents.finish(lambda: indexed_profiles(reader), removed, reader.find_pid(MINED_PID) or {})
             for doc_id in removed:
                 writer.delete_document(doc_id)
                 report.removed += 1

@@ -11,11 +11,10 @@
                      the Dice coefficient and the log-likelihood ratio G²; a pair is kept
                      when it is seen in several units, is far above chance (G²), and each
                      term is among the other's few best partners           (via "mined")
-    transliterate    katakana words of the Japanese documents -> romaji -> a consonant
-                     frame compared with the frames of the English documents' words
-                     (ファイル fairu ~ file, ディレクトリ direkutori ~ directory), then a
-                     spelling similarity check, and, where aligned units hold both words,
-                     a check that they do co-occur                 (via "transliteration")
+    transliterate    katakana words of the Japanese documents matched by sound to the
+                     English documents' words (``transliteration``: ファイル ~ file,
+                     ディレクトリ ~ directory), then, where aligned units hold both
+                     words, a check that they do co-occur          (via "transliteration")
 
 Everything here is pure Python over term sets; no I/O and no index access.
 """
@@ -26,9 +25,9 @@ import math
 import re
 from collections import Counter, defaultdict
 from dataclasses import dataclass
-from difflib import SequenceMatcher
 from typing import Callable, Iterable, Mapping, Sequence
 
+from . import transliteration
 from .analysis import ENGLISH_STOP_WORDS, Token
 from .textnorm import is_katakana
 
@@ -39,9 +38,6 @@ MIN_DICE = 0.15
 BEST_PARTNERS = 3  # a pair is kept only among the best few partners of both its terms
 NEAR_BEST = 0.6  # ... and only when its Dice is at least this share of each term's best
 MAX_CELLS = 60_000  # units with more term combinations than this teach little and cost much
-MIN_FRAME = 2  # consonants a transliteration's frame needs to be trusted
-MIN_SPELLING = 0.5  # romaji vs English spelling similarity (difflib ratio)
-MIN_SPELLING_SHORT = 0.8  # the same for a frame of only MIN_FRAME consonants (more words share it)
 
 _CONTENT_POS = frozenset({"名詞", "動詞", "形容詞", "形状詞"})
 _JAPANESE = re.compile(r"[\u3041-\u309f\u30a1-\u30ff\u3400-\u4dbf\u4e00-\u9fff々]")
@@ -212,145 +208,37 @@ def _near_best(partners: list[tuple[float, str]]) -> set[str]:
 
 # --- transliteration ----------------------------------------------------------------
 
-_DIGRAPHS = {
-    "キャ": "kya", "キュ": "kyu", "キョ": "kyo", "シャ": "sha", "シュ": "shu", "ショ": "sho", "シェ": "she",
-    "チャ": "cha", "チュ": "chu", "チョ": "cho", "チェ": "che", "ニャ": "nya", "ニュ": "nyu", "ニョ": "nyo",
-    "ヒャ": "hya", "ヒュ": "hyu", "ヒョ": "hyo", "ミャ": "mya", "ミュ": "myu", "ミョ": "myo",
-    "リャ": "rya", "リュ": "ryu", "リョ": "ryo", "ギャ": "gya", "ギュ": "gyu", "ギョ": "gyo",
-    "ジャ": "ja", "ジュ": "ju", "ジョ": "jo", "ジェ": "je", "ビャ": "bya", "ビュ": "byu", "ビョ": "byo",
-    "ピャ": "pya", "ピュ": "pyu", "ピョ": "pyo", "ティ": "ti", "ディ": "di", "トゥ": "tu", "ドゥ": "du",
-    "ファ": "fa", "フィ": "fi", "フェ": "fe", "フォ": "fo", "フュ": "fyu", "ウィ": "wi", "ウェ": "we",
-    "ウォ": "wo", "ヴァ": "va", "ヴィ": "vi", "ヴェ": "ve", "ヴォ": "vo", "ツァ": "tsa", "テュ": "tyu",
-    "デュ": "dyu", "イェ": "ye", "クァ": "kwa", "クォ": "kwo", "グァ": "gwa",
-}
-_ROWS = {
-    "": "アイウエオ", "k": "カキクケコ", "g": "ガギグゲゴ", "s": "サシスセソ", "z": "ザジズゼゾ",
-    "t": "タチツテト", "d": "ダヂヅデド", "n": "ナニヌネノ", "h": "ハヒフヘホ", "b": "バビブベボ",
-    "p": "パピプペポ", "m": "マミムメモ", "r": "ラリルレロ",
-}
-_IRREGULAR = {"シ": "shi", "チ": "chi", "ツ": "tsu", "フ": "fu", "ジ": "ji", "ヂ": "ji", "ヅ": "zu",
-              "ヤ": "ya", "ユ": "yu", "ヨ": "yo", "ワ": "wa", "ヲ": "o", "ン": "n", "ヴ": "vu",
-              "ァ": "a", "ィ": "i", "ゥ": "u", "ェ": "e", "ォ": "o", "ャ": "ya", "ュ": "yu", "ョ": "yo"}
-_SYLLABLES = {kana: consonant + vowel for consonant, row in _ROWS.items() for kana, vowel in zip(row, "aiueo")}
-_SYLLABLES.update(_IRREGULAR)
-
-
-def romaji(katakana: str) -> str:
-    """Hepburn-like romaji of a katakana word; long vowels and ッ are dropped.
-
-    >>> romaji("ディレクトリ"), romaji("ファイル"), romaji("コマンド")
-    ('direkutori', 'fairu', 'komando')
-    """
-    out: list[str] = []
-    i = 0
-    while i < len(katakana):
-        pair = katakana[i : i + 2]
-        if pair in _DIGRAPHS:
-            out.append(_DIGRAPHS[pair])
-            i += 2
-            continue
-        out.append(_SYLLABLES.get(katakana[i], ""))
-        i += 1
-    return "".join(out)
-
-
-_ROMAJI_FOLDS = (("tsu", "t"), ("shi", "s"), ("chi", "t"), ("sh", "s"), ("ch", "t"), ("ts", "t"), ("j", "s"),
-                 ("z", "s"), ("v", "b"))
-_ENGLISH_FOLDS = (("tion", "sion"), ("ph", "f"), ("th", "s"), ("sh", "s"), ("ch", "t"), ("ck", "k"), ("qu", "k"),
-                  ("x", "ks"), ("gh", ""), ("wh", "w"), ("j", "s"), ("z", "s"), ("v", "b"), ("l", "r"), ("q", "k"),
-                  ("c", "k"))
-_SOFT_C = re.compile(r"c(?=[eiy])")
-_SOFT_G = re.compile(r"g(?=[ei])")
-_R_BEFORE_CONSONANT = re.compile(r"(?<=[aeiou])r(?![aeiouy])")
-_VOWELISH = re.compile(r"[aeiouyw]")
-_EPENTHETIC = re.compile(r"(?<=[^aeiou])[uo](?=[^aeiou]|$)")
-
-
-def _frame(word: str) -> str:
-    """Consonants with repeats collapsed: the part of a word that survives borrowing."""
-    consonants = _VOWELISH.sub("", word)
-    return re.sub(r"(.)\1+", r"\1", consonants)
-
-
-def _spoken_romaji(katakana: str) -> str:
-    word = romaji(katakana)
-    for old, new in _ROMAJI_FOLDS:
-        word = word.replace(old, new)
-    return word
-
-
-def _spoken_english(word: str, drop_r: bool = True) -> str:
-    word = _SOFT_G.sub("j", _SOFT_C.sub("s", word.lower()))
-    if word.endswith("e") and len(word) > 3:
-        word = word[:-1]  # silent e: file, ware
-    if drop_r:
-        word = _R_BEFORE_CONSONANT.sub("", word)  # server -> seve, user -> use (ユーザー)
-    for old, new in _ENGLISH_FOLDS:
-        word = word.replace(old, new)
-    return word
-
-
-def romaji_frame(katakana: str) -> str:
-    """The consonant frame of a katakana word.
-
-    >>> romaji_frame("ディレクトリ"), romaji_frame("サーバー")
-    ('drktr', 'sb')
-    """
-    return _frame(_spoken_romaji(katakana))
-
-
-def english_frame(word: str, drop_r: bool = True) -> str:
-    """The consonant frame of an English word, as a borrowing would sound; an r after
-    a vowel is usually silent in Japanese (server サーバー) but not always (curl カール,
-    form フォルム), hence ``drop_r``.
-
-    >>> english_frame("directory"), english_frame("server"), english_frame("process")
-    ('drktr', 'sb', 'prs')
-    """
-    return _frame(_spoken_english(word, drop_r))
-
-
-def similarity(katakana: str, word: str) -> float:
-    """Spelling similarity of the folded romaji (vowels a loanword adds after its
-    consonants dropped) and the folded English word.
-
-    >>> round(similarity("ディレクトリ", "directory"), 2), round(similarity("ディレクトリ", "director"), 2)
-    (0.95, 0.89)
-    """
-    spoken = _spoken_romaji(katakana)
-    drop_r = english_frame(word) == romaji_frame(katakana) or english_frame(word, drop_r=False) != romaji_frame(katakana)
-    written = re.sub(r"y$", "i", _spoken_english(word, drop_r))  # directory ~ direkutori
-    return max(SequenceMatcher(None, form, written).ratio() for form in (spoken, _EPENTHETIC.sub("", spoken)))
-
 
 def transliterations(
-    katakana: Iterable[str], english: Iterable[str],
+    katakana: Iterable[str], english: Iterable[str] | Mapping[str, int],
     units: Sequence[tuple[frozenset[str], frozenset[str]]] = (), stem: Callable[[str], str] = str,
 ) -> list[Mined]:
-    """Katakana words matched to English words of the corpus by sound, then checked:
-    the spelling must be similar, and where aligned units hold both words they must
+    """Katakana words matched to English words of the corpus by sound (``transliteration``),
+    then checked against the aligned units: where they hold both words, the words must
     occur together; among several candidates the one that co-occurs most wins
     (ファイル sounds like both file and fail; the aligned pages say file)."""
-    by_frame: dict[str, set[str]] = defaultdict(set)
-    for word in sorted(set(english)):
-        for frame in {english_frame(word), english_frame(word, drop_r=False)}:
-            if len(frame) >= MIN_FRAME:
-                by_frame[frame].add(word)
     evidence = Cooccurrence(units).dice
+    used = english if isinstance(english, Mapping) else dict.fromkeys(english, 1)
     found: list[Mined] = []
-    for term in sorted(set(katakana)):
-        written = term.replace(" ", "")  # a compound MeCab split: ゾル バックス
-        frame = romaji_frame(written)
-        candidates = sorted(by_frame.get(frame, ())) if len(frame) >= MIN_FRAME else []
+    for term, near in transliteration.candidates(katakana, used).items():
         scored = []
-        for word in candidates:
-            spelling, dice = similarity(written, word), evidence(term, stem(word))
-            if spelling >= (MIN_SPELLING_SHORT if len(frame) == MIN_FRAME else MIN_SPELLING) and dice != 0.0:
+        for spelling, word in near:
+            dice = evidence(term, stem(word))
+            if dice != 0.0:
                 scored.append((spelling + (dice or 0.0), spelling, word))
         if scored:
-            _, spelling, word = max(scored)
+            spelling, word = _likeliest(scored, used)
             found.append(Mined(term, word, "transliteration", round(spelling, 3)))
     return found
+
+
+def _likeliest(scored: list[tuple[float, float, str]], used: Mapping[str, int]) -> tuple[float, str]:
+    """The best-scored candidate; among those close to it, the word more documents use
+    (pipline in one note, pipeline in twelve: パイプライン is pipeline)."""
+    best = max(score for score, _, _ in scored)
+    close = [(used.get(word, 0), spelling, word) for score, spelling, word in scored if score >= best - 0.1]
+    _, spelling, word = max(close)
+    return spelling, word
 
 
 class Cooccurrence:
@@ -381,8 +269,13 @@ def katakana_terms(profiles: Iterable[Profile]) -> set[str]:
             if len(term) >= 3 and is_katakana(term.replace(" ", ""))}
 
 
-def english_vocabulary(profiles: Iterable[Profile]) -> set[str]:
-    return {word for p in profiles if p.lang == "en" for section in p.sections for word in section}
+def english_vocabulary(profiles: Iterable[Profile]) -> Counter:
+    """English words of the English profiles and how many documents use each."""
+    used: Counter = Counter()
+    for profile in profiles:
+        if profile.lang == "en":
+            used.update({word for section in profile.sections for word in section})
+    return used
 
 
 def mine(

@@ -25,7 +25,7 @@ import time
 from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterable, Iterator
+from typing import Callable, Iterable, Iterator
 
 from . import analysis, bridge, mining, offsets
 from .corpus import Document, passages
@@ -104,24 +104,36 @@ class DocumentRecords:
         pending.japanese, pending.english = bridge.lookup_candidates(tokens)
         self.pending.append(pending)
 
-    def finish(self, indexed: dict[str, mining.Profile] | None = None, removed: Iterable[str] = ()) -> None:
+    def finish(
+        self, indexed: Callable[[], dict[str, mining.Profile]] | None = None, removed: Iterable[str] = (),
+        previous: dict | None = None,
+    ) -> None:
         """Dictionary look-ups for the whole batch (weighed by what the aligned documents
         say of each pair), the records of each document, then the learned pairs, mined
         over this run's documents and the ``indexed`` profiles of the others (less those
-        ``removed``)."""
+        ``removed``). An incremental run (``previous``: the learned pairs' record) mines
+        again only once the documents changed since the last mining reach REMINE_SHARE
+        of them: mining reads every profile, which a one-file change must not pay for."""
+        removed = list(removed)
         if not self.pending and not removed:
             return
         began = time.perf_counter()
-        profiles = dict(indexed or {})
-        for doc_id in removed:
-            profiles.pop(doc_id, None)
-        profiles.update({p.document.doc_id: p.profile for p in self.pending})
-        units = mining.aligned_units(profiles, _stem)
-        agreement = mining.Cooccurrence(units)
+        changes = _changes_since_mining(previous) + len(self.pending) + len(removed)
+        remine = previous is None or changes >= REMINE_SHARE * _documents_mined(previous)
+        units = agreement = None
+        if remine:
+            profiles = dict(indexed() if indexed else {})
+            for doc_id in removed:
+                profiles.pop(doc_id, None)
+            profiles.update({p.document.doc_id: p.profile for p in self.pending})
+            units = mining.aligned_units(profiles, _stem)
+            agreement = mining.Cooccurrence(units)
         self.mining_seconds += time.perf_counter() - began
         japanese = set().union(*(p.japanese for p in self.pending))
         english = set().union(*(p.english for p in self.pending))
-        found = [_weighed(pair, agreement) for pair in bridge.dictionary_pairs(self.dictionary, japanese, english)]
+        found = bridge.dictionary_pairs(self.dictionary, japanese, english)
+        if agreement is not None:
+            found = [_weighed(pair, agreement) for pair in found]
         by_term: dict[str, list[int]] = {}  # looked-up word -> its pairs' places in found
         for place, pair in enumerate(found):
             by_term.setdefault(pair.ja, []).append(place)
@@ -134,7 +146,11 @@ class DocumentRecords:
             self.writer.add(record)
             self.pairs_by_owner[pending.document.doc_id] = [bridge.Pair.from_stored(r) for r in record["meta"]["pairs"]]
             self.writer.add(profile_record(pending.document.doc_id, pending.profile))
-        self._mine(profiles, units)
+        if remine:
+            self._mine(profiles, units)
+        else:  # the learned pairs stay; count this run towards the next mining
+            self.writer.delete_pid(MINED_PID)
+            self.writer.add({**previous, "meta": {**(previous.get("meta") or {}), "changes": changes}})
         self.pending = []
 
     def _mine(self, profiles: dict[str, mining.Profile], units) -> None:
@@ -144,9 +160,20 @@ class DocumentRecords:
         learned = [pair for m in mining.mine(profiles, _stem, units) if (pair := learned_pair(m))]
         self.writer.delete_pid(MINED_PID)
         self.writer.add({"pid": MINED_PID, "kind": PAIRS_KIND, "doc_id": MINED_ID,
-                         "meta": {"pairs": [p.stored() for p in learned]}})
+                         "meta": {"pairs": [p.stored() for p in learned], "documents": len(profiles), "changes": 0}})
         self.pairs_by_owner[MINED_ID] = learned
         self.mining_seconds += time.perf_counter() - began
+
+
+REMINE_SHARE = 0.05  # share of the documents that must change before an incremental run mines again
+
+
+def _changes_since_mining(previous: dict | None) -> int:
+    return int(((previous or {}).get("meta") or {}).get("changes") or 0)
+
+
+def _documents_mined(previous: dict) -> int:
+    return int((previous.get("meta") or {}).get("documents") or 0)
 
 
 def indexed_profiles(reader) -> dict[str, mining.Profile]:
