@@ -162,3 +162,9 @@ def test_stored_offsets_point_into_the_original_text(text: str) -> None:
         assert all(0 <= a < b <= len(text) for a, b in spans)
     for a, b in offsets.character_spans(to_katakana("ガス")):
         assert 0 <= a < b <= len(text)
+
+
+@pytest.mark.parametrize("q", ["\u3099\u3099", "\uff9e\uff9e", "゛゛"])
+def test_a_word_of_combining_marks_alone_is_searched_not_a_503(client, q: str) -> None:
+    response = client.get("/api/search", query_string={"q": q})
+    assert response.status_code == 200 and response.get_json()["total"] >= 0

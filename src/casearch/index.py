@@ -330,9 +330,7 @@ def _build_generation(path: Path, files: list[CorpusFile], report: ReindexReport
                 _tick(context.say, n, len(files))
         documents.finish()
         glossary = _write_glossary(writer, context, replace=False)
-        context.phase("files-added")
-        writer.commit()
-        context.phase("committed")
+        _commit(writer, context)
     except BaseException:
         writer.cancel()
         raise
@@ -360,15 +358,20 @@ def _update_generation(path: Path, files: list[CorpusFile], report: ReindexRepor
             glossary = None
             if context.glossary is not None and glossary_digest != context.glossary[1]:
                 glossary = _write_glossary(writer, context, replace=True)
-            context.phase("files-added")
-            writer.commit()
-            context.phase("committed")
+            _commit(writer, context)
         except BaseException:
             writer.cancel()
             raise
     finally:
         reader.close()
     _write_store(path, context, documents.pairs_by_owner, glossary, removed)
+
+
+def _commit(writer: Writer, context: _Context) -> None:
+    """The engine's atomic commit, with the phases the crash tests wait at."""
+    context.phase("files-added")
+    writer.commit()
+    context.phase("committed")
 
 
 def _write_store(

@@ -65,7 +65,11 @@ def leaf(field: str, terms: tuple[str, ...], boost: float = 1.0) -> Node:
 
     >>> leaf("body", ("天然", "ガス"))
     Phrase(field='body', terms=('天然', 'ガス'), boost=1.0)
+    >>> leaf("body_reading", ())
+    Nothing()
     """
+    if not terms:  # a word that analyzes to nothing (combining marks alone) matches nothing
+        return Nothing()
     if len(terms) == 1:
         return Term(field, terms[0], boost)
     return Phrase(field, tuple(terms), boost)
