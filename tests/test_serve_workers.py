@@ -233,8 +233,15 @@ def test_workers_stop_when_the_parent_is_killed(corpus_dir: Path, index_dir: Pat
         process.kill()
         process.wait(timeout=30)
         wait_for(lambda: not [pid for pid in workers if alive(pid)], "orphaned workers to stop")
-        with pytest.raises(OSError):
-            socket.create_connection(("127.0.0.1", port), timeout=5).close()
+        wait_for(lambda: not _accepts(port), "the port to stop accepting")  # sockets close as the kernel reaps
+
+
+def _accepts(port: int) -> bool:
+    try:
+        socket.create_connection(("127.0.0.1", port), timeout=5).close()
+    except OSError:
+        return False
+    return True
 
 
 def test_workers_that_die_at_start_make_serve_give_up(capfd: pytest.CaptureFixture[str]) -> None:
