@@ -36,7 +36,7 @@ from .errors import CasearchError, IndexUnusable, QueryError
 from .offsets import Offsets
 from .querylang import ParsedQuery, Unit, parse
 from .records import GLOSSARY_KIND, PAIRS_KIND
-from .snippets import highlight, make_snippet, match_spans, unit_spans
+from .snippets import highlight, make_snippet, match_spans, merge_spans, unit_spans
 
 MAX_QUERY_CHARS = 500
 MAX_PAGE = 1000
@@ -302,8 +302,11 @@ def stored_offsets(fields: dict, stored: str) -> Offsets:
 
 def _hit(stored: _StoredFields, parsed: ParsedQuery, key: Key, score: float, translated: set[str]) -> Hit:
     fields = stored(key)
-    spans = match_spans(stored_offsets(fields, "body"), "body", parsed.units)
-    matched = [m for unit in parsed.units if (m := _explain(fields, unit))]
+    offsets = {name: stored_offsets(fields, name) for name in ("body", "title", "section")}
+    # Each unit's body spans are looked up once: they mark the snippet and explain the match.
+    body = [unit_spans(offsets["body"], "body", unit) for unit in parsed.units]
+    spans = merge_spans(span for found in body for spans in found.values() for span in spans)
+    matched = [m for unit, found in zip(parsed.units, body) if (m := _explain(fields, offsets, unit, found))]
     if not matched and fields["pid"] in translated:
         matched = [{"term": " ".join(u.label for u in parsed.units), "via": "translation"}]
     return Hit(
@@ -395,14 +398,14 @@ VIA_PREFERENCE = ("surface", "base", "gloss", "dictionary", "corpus", "glossary"
                   "translation", "reading")
 
 
-def _explain(fields: dict, unit: Unit) -> dict[str, str] | None:
+def _explain(fields: dict, offsets: dict[str, Offsets], unit: Unit, in_body: dict) -> dict[str, str] | None:
     """How one query part matched this passage: the most direct ``via`` that holds. A
     base-form match whose characters are the query's own counts as written (titles and
-    headings are only indexed by base form)."""
+    headings are only indexed by base form). ``in_body``: the unit's body spans."""
     vias: set[str] = set()
     written = unicodedata.normalize("NFKC", unit.label).lower()
     for name in ("body", "title", "section"):
-        found = unit_spans(stored_offsets(fields, name), name, unit)
+        found = in_body if name == "body" else unit_spans(offsets[name], name, unit)
         vias |= set(found)
         text = fields.get(name) or ""
         if any(unicodedata.normalize("NFKC", text[a:b]).lower() == written for a, b in found.get("base", [])):
