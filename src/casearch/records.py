@@ -44,6 +44,7 @@ def passage_records(document: Document) -> Iterator[dict]:
         "translations": list(document.translations),
         "source_title": document.meta.get("source_title"),
     }
+    title = offsets.encode(document.title)  # the same on every passage: encoded once
     for passage in passages(document):
         yield {
             "pid": f"{document.doc_id}#s{passage.section}p{passage.part}",
@@ -58,7 +59,7 @@ def passage_records(document: Document) -> Iterator[dict]:
             "date": document.date or "",
             "meta": meta,
             "offsets": {
-                "title": offsets.encode(document.title), "section": offsets.encode(passage.heading or ""),
+                "title": title, "section": offsets.encode(passage.heading or ""),
                 "body": offsets.encode(passage.text),
             },
         }
