@@ -106,6 +106,20 @@ def test_expansion_never_outranks_a_direct_match(engine: Engine) -> None:
         assert last_direct < first_expanded, (q, ranked)
 
 
+def test_results_in_the_other_language_rank_typed_words_and_counterparts_together(tmp_path: Path) -> None:
+    # An English word inside Japanese text (an option name) is no better evidence for
+    # lang=ja than the Japanese word for it: the page about ソケット comes first there,
+    # while lang=all keeps the words as typed first.
+    write(tmp_path / "c/_glossary.tsv", "ソケット\tsocket\n")
+    write(tmp_path / "c/option.md", "---\nlang: ja\n---\n設定は --socket オプションで渡す。ほかの説明が続く。\n")
+    write(tmp_path / "c/about.md", "---\nlang: ja\n---\nソケットを開く。ソケットを閉じる。ソケットの一覧。\n")
+    reindex(tmp_path / "c", tmp_path / "ix")
+    engine = Engine(tmp_path / "ix")
+    assert [h.doc_id for h in search(engine, "socket", lang="ja").hits] == ["about", "option"]
+    assert [h.doc_id for h in search(engine, "socket").hits] == ["option", "about"]
+    assert [h.doc_id for h in search(engine, "socket", lang="ja", cross="0").hits] == ["option"]
+
+
 def test_counterpart_is_the_same_section_in_the_other_language(engine: Engine) -> None:
     hit = search(engine, "天然ガス", lang="ja").hits[0]
     assert hit.counterpart == {"doc_id": EN, "section": "Six countries linked by energy and infrastructure",

@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 
 from casearch import mining, transliteration
-from casearch.bridge import Bridge, Pair
+from casearch.bridge import DOUBTED, MINED_SCALE, Bridge, Pair
 from casearch.index import reindex
-from casearch.querylang import EXPANSION_BOOST, parse
+from casearch.querylang import EXPANSION_BOOST, INTO_BOOST, parse
 from casearch.search import Engine, validate_request
 
 from conftest import write
@@ -101,12 +101,30 @@ def test_old_stored_pairs_read_as_fully_confident() -> None:
 
 
 def test_expansion_weighs_counterparts_by_confidence() -> None:
-    bridge = Bridge([Pair("引数", "argument", "mined", ("引数",), ("argument",), 0.9),
-                     Pair("議論", "argument", "dictionary", ("議論",), ("argument",), 0.3)])
+    # Dice scaled to the dictionary's scale (x MINED_SCALE); a dictionary sense that mining
+    # did not teach, for a word it taught another counterpart of, is doubted.
+    bridge = Bridge([Pair("引数", "argument", "mined", ("引数",), ("argument",), 0.2),
+                     Pair("議論", "argument", "dictionary", ("議論",), ("argument",), 0.8)])
     alternatives = [a for unit in parse("argument", bridge=bridge).units for a in unit.alternatives
                     if a.via in ("mined", "dictionary") and a.field == "body"]
     assert [(a.terms, a.boost) for a in alternatives] == [
-        (("引数",), round(EXPANSION_BOOST * 0.9, 4)), (("議論",), round(EXPANSION_BOOST * 0.3, 4))]
+        (("引数",), round(EXPANSION_BOOST * 0.2 * MINED_SCALE, 4)), (("議論",), round(EXPANSION_BOOST * 0.8 * DOUBTED, 4))]
+
+
+def test_a_dictionary_sense_stands_where_mining_taught_nothing() -> None:
+    bridge = Bridge([Pair("議論", "argument", "dictionary", ("議論",), ("argument",), 0.8)])
+    assert [c.confidence for c in bridge.counterparts(("argument",))] == [0.8]
+
+
+def test_results_asked_in_the_other_language_weigh_counterparts_more() -> None:
+    bridge = Bridge([Pair("引数", "argument", "dictionary", ("引数",), ("argument",), 0.5)])
+
+    def boost(into: str | None) -> float:
+        return next(a.boost for unit in parse("argument", bridge=bridge, into=into).units
+                    for a in unit.alternatives if a.terms == ("引数",) and a.field == "body")
+
+    assert boost(None) == boost("en") == round(EXPANSION_BOOST * 0.5, 4)
+    assert boost("ja") == round(INTO_BOOST * 0.5, 4) > boost(None)
 
 
 def _aligned_corpus(root: Path, pairs: int = 40) -> None:
@@ -176,3 +194,23 @@ def test_incremental_runs_mine_again_only_after_enough_changes(tmp_path: Path, m
 def _learned(engine: Engine) -> list:
     with engine.reader() as reader:
         return [p for p in engine.bridge(reader).pairs if p.source == "mined"]
+
+
+def test_a_transliteration_is_trusted_by_what_the_aligned_units_say() -> None:
+    spelling = transliteration.similarity("ソケット", "socket")
+    # No unit holds both words: the sound alone, at half the trust.
+    alone = mining.transliterations({"ソケット"}, {"socket"})
+    assert [(m.en, m.confidence) for m in alone] == [("socket", round(spelling * mining.UNATTESTED, 3))]
+    # Units hold both but they meet once in twenty: chance, not a translation.
+    units = [(frozenset({"ソケット"}), frozenset({"socket"}))] + \
+        [(frozenset({"ソケット"}), frozenset({"plug"}))] * 19 + [(frozenset({"差込"}), frozenset({"socket"}))] * 19
+    assert mining.transliterations({"ソケット"}, {"socket"}, units) == []
+    # They meet in most units: the spelling score, in full.
+    units = [(frozenset({"ソケット"}), frozenset({"socket"}))] * 5
+    assert [m.confidence for m in mining.transliterations({"ソケット"}, {"socket"}, units)] == [round(spelling, 3)]
+
+
+def test_a_transliteration_needs_an_english_word_not_an_abbreviation() -> None:
+    assert mining.transliterations({"スキット"}, {"skt", "skit"}) and \
+        all(m.en == "skit" for m in mining.transliterations({"スキット"}, {"skt", "skit"}))
+    assert mining.transliterations({"ソケット"}, {"sckt"}) == []

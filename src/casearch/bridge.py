@@ -261,15 +261,37 @@ def pair_keys(pair: Pair) -> tuple[tuple[str, ...], tuple[str, ...]]:
     return ja_key, _content(pair.en_terms)
 
 
-def confidences(pairs: Sequence[Pair]) -> dict[Pair, float]:
-    """How much to trust each pair in the expanded query: its stored confidence (mining's
-    association or spelling score; for the dictionary, JMdict's order weighed by the
-    aligned documents' agreement), raised to full when mining found a dictionary pair on
-    its own. Glosses, bracketed definitions and the glossary are trusted fully."""
+MINED_SCALE = 3.0  # a Dice of 1/3 over aligned units is as sure as a dictionary's first sense
+DOUBTED = 0.5  # a dictionary sense the aligned documents did not teach, where they taught another
+
+
+def confidences(pairs: Sequence[Pair]) -> tuple[dict[Pair, float], dict[Pair, float]]:
+    """How much to trust each pair in the expanded query, towards English and towards
+    Japanese: its stored confidence (mining's association, scaled up to the dictionary's,
+    or its spelling score; for the dictionary, JMdict's order weighed by the aligned
+    documents' agreement), full when mining found a dictionary pair on its own, and
+    halved for a dictionary sense where mining learned the word's counterpart but not
+    that one (書き込む: "fill in" is JMdict's, the man pages say "write"). Glosses,
+    bracketed definitions and the glossary are trusted fully."""
     keyed = [(pair, *pair_keys(pair)) for pair in pairs]
     confirmed = {(ja_key, en_key) for pair, ja_key, en_key in keyed if pair.source == "mined"}
-    return {pair: 1.0 if pair.source == "dictionary" and (ja_key, en_key) in confirmed else pair.confidence
-            for pair, ja_key, en_key in keyed}
+    taught_ja = {ja_key for ja_key, _ in confirmed}
+    taught_en = {en_key for _, en_key in confirmed}
+
+    def weight(pair: Pair, keys: tuple, taught: bool) -> float:
+        if pair.source == "mined":
+            return round(min(1.0, pair.confidence * MINED_SCALE), 4)
+        if pair.source != "dictionary":
+            return pair.confidence
+        if keys in confirmed:
+            return 1.0
+        return round(pair.confidence * DOUBTED, 4) if taught else pair.confidence
+
+    # Each direction doubts by what was taught for the word looked up: the store reads
+    # every pair filed under that word, so it answers as a bridge of all pairs does.
+    to_english = {pair: weight(pair, (j, e), j in taught_ja) for pair, j, e in keyed}
+    to_japanese = {pair: weight(pair, (j, e), e in taught_en) for pair, j, e in keyed}
+    return to_english, to_japanese
 
 
 class Bridge:
@@ -280,13 +302,15 @@ class Bridge:
         self.pairs = unique(pairs)
         self._to_english: dict[tuple[str, ...], list[Counterpart]] = defaultdict(list)
         self._to_japanese: dict[tuple[str, ...], list[Counterpart]] = defaultdict(list)
-        weights = confidences(self.pairs)
+        to_en, to_ja = confidences(self.pairs)
         # Most trusted first, then by source; equals keep the order they were written in
         # (a dictionary's answers come in its own order of preference).
-        for pair in sorted(self.pairs, key=lambda p: (-weights[p], _source_rank(p.source))):
-            ja_key, en_key = pair_keys(pair)
-            self._add(self._to_english, ja_key, Counterpart("body", pair.en_terms, pair.source, pair.en, weights[pair]))
-            self._add(self._to_japanese, en_key, japanese_side(pair, weights[pair]))
+        for pair in sorted(self.pairs, key=lambda p: (-to_en[p], _source_rank(p.source))):
+            ja_key, _ = pair_keys(pair)
+            self._add(self._to_english, ja_key, Counterpart("body", pair.en_terms, pair.source, pair.en, to_en[pair]))
+        for pair in sorted(self.pairs, key=lambda p: (-to_ja[p], _source_rank(p.source))):
+            _, en_key = pair_keys(pair)
+            self._add(self._to_japanese, en_key, japanese_side(pair, to_ja[pair]))
 
     @staticmethod
     def _add(table: dict, key: tuple[str, ...], value: Counterpart) -> None:

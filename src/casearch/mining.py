@@ -13,8 +13,10 @@
                      term is among the other's few best partners           (via "mined")
     transliterate    katakana words of the Japanese documents matched by sound to the
                      English documents' words (``transliteration``: ファイル ~ file,
-                     ディレクトリ ~ directory), then, where aligned units hold both
-                     words, a check that they do co-occur          (via "transliteration")
+                     ディレクトリ ~ directory; English words of four or more letters
+                     with a vowel), then, where aligned units hold both words, a check
+                     that they meet in a tenth of them (Dice); a pair no unit can check
+                     must sound closer and is trusted half  (via "transliteration")
 
 Everything here is pure Python over term sets; no I/O and no index access.
 """
@@ -37,6 +39,9 @@ MIN_G2 = 10.83  # log-likelihood ratio at p < 0.001 (one degree of freedom)
 MIN_DICE = 0.15
 BEST_PARTNERS = 3  # a pair is kept only among the best few partners of both its terms
 NEAR_BEST = 0.6  # ... and only when its Dice is at least this share of each term's best
+MIN_TRANSLITERATION_DICE = 0.1  # where aligned units hold both words, they must meet this often
+UNATTESTED = 0.5  # a transliteration no aligned unit can check is trusted this much less
+UNATTESTED_SPELLING = 0.8  # ... and is kept only when it sounds this close
 MAX_CELLS = 60_000  # units with more term combinations than this teach little and cost much
 
 _CONTENT_POS = frozenset({"名詞", "動詞", "形容詞", "形状詞"})
@@ -223,13 +228,24 @@ def transliterations(
     for term, near in transliteration.candidates(katakana, used).items():
         scored = []
         for spelling, word in near:
+            if not _word_like(word):
+                continue
             dice = evidence(term, stem(word))
-            if dice != 0.0:
-                scored.append((spelling + (dice or 0.0), spelling, word))
+            if dice is None:  # no aligned unit holds both: the sound alone, if close, trusted less
+                if spelling >= UNATTESTED_SPELLING:
+                    scored.append((spelling * UNATTESTED, spelling * UNATTESTED, word))
+            elif dice >= MIN_TRANSLITERATION_DICE:
+                scored.append((spelling + dice, spelling, word))
         if scored:
             spelling, word = _likeliest(scored, used)
             found.append(Mined(term, word, "transliteration", round(spelling, 3)))
     return found
+
+
+def _word_like(word: str) -> bool:
+    """An English word a loanword can come from: letters only, a vowel, four or more
+    letters (sch, stmt and ksyms share frames with katakana words by accident)."""
+    return len(word) >= 4 and word.isalpha() and any(v in word for v in "aeiouy")
 
 
 def _likeliest(scored: list[tuple[float, float, str]], used: Mapping[str, int]) -> tuple[float, str]:

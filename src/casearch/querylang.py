@@ -33,6 +33,7 @@ if TYPE_CHECKING:
 FIELDS = ("title", "section", "body")
 MAX_PREFIX_TERMS = 200
 EXPANSION_BOOST = 0.3  # cross-lingual terms weigh less than the words the user typed
+INTO_BOOST = 2.0  # ... but more when results are asked in the other language (confidences are mostly < 1)
 MAX_LEAVES = 64
 
 _LEXEME = re.compile(
@@ -85,6 +86,11 @@ class ParsedQuery:
     stop_only: list[str] = field(default_factory=list)  # words made only of stop tokens
     dropped_terms: int = 0  # leaves left out past MAX_LEAVES
     negated: bool = False  # the query excludes something (NOT, -word)
+    language: str = "en"  # ja when the query has Japanese characters
+
+    def crosses_into(self, lang: str) -> bool:
+        """The query is written in one language and asks for results in the other."""
+        return lang in ("ja", "en") and lang != self.language
 
 
 @dataclass(frozen=True)
@@ -99,19 +105,31 @@ class _SyntaxFallback(Exception):
     """The query is not well formed: search it as plain text."""
 
 
-def parse(text: str, vocabulary: Vocabulary | None = None, bridge: Bridge | None = None) -> ParsedQuery:
+def language_of(text: str) -> str:
+    """ja when the text has Japanese characters, else en."""
+    return "ja" if _JAPANESE.search(text) else "en"
+
+
+def parse(
+    text: str, vocabulary: Vocabulary | None = None, bridge: Bridge | None = None, into: str | None = None
+) -> ParsedQuery:
     """Parse a user query; ``vocabulary`` (the index) expands ``w*`` and vets romaji;
-    ``bridge`` (None: no cross-lingual expansion) adds the other language's terms."""
+    ``bridge`` (None: no cross-lingual expansion) adds the other language's terms;
+    ``into`` names the language the results are asked in (None: any)."""
     text = unicodedata.normalize("NFKC", text)
-    builder = _Builder(vocabulary, bridge)
+    language = language_of(text)
+    # Results asked in the other language: the counterparts are what is searched for,
+    # as much as the words typed; else they weigh less than the words typed.
+    boost = INTO_BOOST if into in ("ja", "en") and into != language else EXPANSION_BOOST
+    builder = _Builder(vocabulary, bridge, boost)
     try:
         lexemes = _lex(text)
         result = _Parser(lexemes, builder).parse()
     except _SyntaxFallback:
-        builder = _Builder(vocabulary, bridge)
+        builder = _Builder(vocabulary, bridge, boost)
         lexemes = [_Lex("word", w) for w in text.split()]
         result = _Parser(lexemes, builder).parse()
-    return ParsedQuery(result, builder.units, builder.stop_only, builder.dropped, builder.negations > 0)
+    return ParsedQuery(result, builder.units, builder.stop_only, builder.dropped, builder.negations > 0, language)
 
 
 def _lex(text: str) -> list[_Lex]:
@@ -240,9 +258,10 @@ class _Parser:
 class _Builder:
     """Turns analyzed words into query-tree leaves and records highlight units."""
 
-    def __init__(self, vocabulary: "Vocabulary | None", bridge: "Bridge | None" = None) -> None:
+    def __init__(self, vocabulary: "Vocabulary | None", bridge: "Bridge | None" = None, boost: float = 0.3) -> None:
         self.vocabulary = vocabulary
         self.bridge = bridge
+        self.expansion_boost = boost
         self.units: list[Unit] = []
         self.stop_only: list[str] = []
         self.dropped = 0
@@ -318,7 +337,7 @@ class _Builder:
             return []
         alternatives: list[Alternative] = []
         for place, counterpart in enumerate(self.bridge.counterparts(terms)):
-            boost = round(EXPANSION_BOOST * counterpart.confidence, 4)
+            boost = round(self.expansion_boost * counterpart.confidence, 4)
             alternatives.append(Alternative(counterpart.field, counterpart.terms, counterpart.via, boost))
             if place == 0 and counterpart.field == "body":
                 # A heading naming the likeliest counterpart says what the passage is

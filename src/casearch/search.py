@@ -258,9 +258,13 @@ class Engine:
         began = time.perf_counter()
         with self._reading(), self.reader() as reader:
             stored = _StoredFields(reader)
-            parsed = parse(request.q, reader, self.bridge(reader) if request.cross else None)
+            parsed = parse(request.q, reader, self.bridge(reader) if request.cross else None, request.lang)
             translated = _add_translations(stored, parsed, request.lang) if request.cross else set()
-            direct = parse(request.q, reader).query if request.cross else parsed.query
+            # Asked for the other language's passages, a word as typed is no better evidence
+            # than its counterpart (English inside Japanese text is often an option name):
+            # then both kinds of match rank together, else the typed words' matches first.
+            tiered = request.cross and not parsed.crosses_into(request.lang)
+            direct = parse(request.q, reader).query if tiered else parsed.query
             ranked, facets = _rank(stored, parsed, direct, request)
             total = facets[request.lang]
             first = (request.page - 1) * request.per_page
@@ -425,8 +429,10 @@ def _rank(stored: _StoredFields, parsed: ParsedQuery, direct: qt.Node | None, re
     With expansion, the passages that match the words as typed come first, in plain-search
     order; then those found only through the other language, by their score, shown below
     the last direct score: expansion never outranks a direct match, and the first tier
-    is exactly what ``cross=0`` returns. A negated word was expanded too, so the counts
-    are of the union of both queries' matches."""
+    is exactly what ``cross=0`` returns. Not so when the query is in one language and
+    ``lang`` asks for the other: there every match ranks by its score, in one tier.
+    A negated word was expanded too, so the counts are of the union of both queries'
+    matches."""
     reader, query = stored.reader, parsed.query
     if query is None:
         return [], _facets({})

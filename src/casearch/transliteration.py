@@ -20,7 +20,7 @@ from difflib import SequenceMatcher
 from typing import Iterable
 
 MIN_FRAME = 2  # consonants a transliteration's frame needs to be trusted
-MIN_SPELLING = 0.5  # romaji vs English spelling similarity (difflib ratio)
+MIN_SPELLING = 0.75  # romaji vs English spelling similarity (difflib ratio)
 MIN_SPELLING_SHORT = 0.8  # the same for a frame of only MIN_FRAME consonants (more words share it)
 
 _DIGRAPHS = {
