@@ -27,11 +27,16 @@ serve: $(VENV)/.installed
 reindex: $(VENV)/.installed
 	$(BIN)/casearch reindex --engine $(ENGINE)
 
+# Both cores: tests are spread over two pytest processes (pytest-xdist), each taking the
+# next test when it is free. TEST_JOBS=0 runs them in this one process.
+TEST_JOBS ?= 2
+TEST_SPREAD := $(if $(filter 0,$(TEST_JOBS)),,-n $(TEST_JOBS) --dist worksteal)
+
 test: $(VENV)/.installed browser
-	$(BIN)/python -m pytest $(PYTEST_ARGS)
+	$(BIN)/python -m pytest $(TEST_SPREAD) $(PYTEST_ARGS)
 
 test-fast: $(VENV)/.installed
-	$(BIN)/python -m pytest -m "not slow" $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -m "not slow" $(TEST_SPREAD) $(PYTEST_ARGS)
 
 # Debian's Chromium for the browser test (machines run as root). If it cannot be
 # installed, the browser test is skipped with the reason; everything else still runs.

@@ -176,8 +176,9 @@ def assert_tidy(index_dir: Path) -> None:
 INCREMENTAL_TARGETS = ["indexed 100/", "phase: files-added", "phase: segments-written", "phase: committed"]
 FULL_TARGETS = INCREMENTAL_TARGETS + ["phase: current-swapped"]
 EVERY_PHASE = [(False, t) for t in INCREMENTAL_TARGETS] + [(True, t) for t in FULL_TARGETS]
-# every phase twice, then once more the riskiest moment: segment files written, no commit yet
-PLAN = EVERY_PHASE * 2 + [(False, "phase: segments-written"), (True, "phase: segments-written")]
+# every phase, then once more the riskiest moment: segment files written, no commit yet
+# (per engine: 22 kills in all)
+PLAN = EVERY_PHASE + [(False, "phase: segments-written"), (True, "phase: segments-written")]
 
 
 def test_sigkill_at_every_writer_phase_leaves_a_complete_index(tmp_path: Path) -> None:
@@ -212,7 +213,7 @@ def test_sigkill_at_every_writer_phase_leaves_a_complete_index(tmp_path: Path) -
     total = sum(kills.values())
     before_commit = kills[("incremental", "segments-written")] + kills[("full", "segments-written")]
     print(f"\nkills survived: {total} ({late} late), by mode and last phase: {dict(kills)}")
-    assert total >= 20 and before_commit >= 5
+    assert total >= 10 and before_commit >= 3
 
 
 def test_kills_in_a_row_then_one_run_finishes(tmp_path: Path) -> None:

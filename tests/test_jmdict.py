@@ -143,9 +143,10 @@ def db(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture(scope="module")
-def cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The derived index's folder for this module (built once, about 8 s)."""
-    return tmp_path_factory.mktemp("jmdict-index")
+def cache() -> Path:
+    """The derived index's usual folder: built once per machine (about 8 s) by whichever
+    test needs it first, here or an index build; the tiny database tests build theirs."""
+    return jmdict.default_cache_dir()
 
 
 @pytest.fixture(scope="module")

@@ -447,11 +447,19 @@ def _breakage_params():
     return params
 
 
+@pytest.fixture(scope="module")
+def built_index(tmp_path_factory, corpus_dir: Path) -> Path:
+    """The breakages below are of Whoosh's files (and of CURRENT, which is the same for both)."""
+    index_dir = tmp_path_factory.mktemp("built") / "ix"
+    reindex(corpus_dir, index_dir, engine="whoosh")
+    return index_dir
+
+
 @pytest.fixture()
-def good_index(tmp_path: Path, corpus_dir: Path) -> Path:
-    """A fresh index of the repository's corpus, for one test to break."""
+def good_index(tmp_path: Path, built_index: Path) -> Path:
+    """A fresh copy of an index of the repository's corpus, for one test to break."""
     index_dir = tmp_path / "ix"
-    reindex(corpus_dir, index_dir)
+    shutil.copytree(built_index, index_dir)
     return index_dir
 
 
