@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from casearch import mining, transliteration
+from casearch.analysis import analyze
 from casearch.bridge import DOUBTED, MINED_SCALE, Bridge, Pair
 from casearch.index import reindex
 from casearch.querylang import EXPANSION_BOOST, INTO_BOOST, parse
@@ -214,3 +215,12 @@ def test_a_transliteration_needs_an_english_word_not_an_abbreviation() -> None:
     assert mining.transliterations({"スキット"}, {"skt", "skit"}) and \
         all(m.en == "skit" for m in mining.transliterations({"スキット"}, {"skt", "skit"}))
     assert mining.transliterations({"ソケット"}, {"sckt"}) == []
+
+
+def test_english_the_japanese_side_writes_too_is_not_a_translation() -> None:
+    # "int" stands in both pages (code); 引数 and argument say the same thing.
+    ja = mining.profile("ja", ["en/a"], [analyze("引数は int 型である。")])
+    en = mining.profile("en", ["ja/a"], [analyze("The argument is an int.")])
+    assert ja.shared == (("int",),) and en.shared == ()
+    units = mining.aligned_units({"ja/a": ja, "en/a": en})
+    assert units == [(frozenset({"引数", "型"}), frozenset({"argument"}))]

@@ -1,12 +1,14 @@
 """Mining: term pairs the corpus teaches itself at reindex time, each with a confidence.
 
     profile          a document's content terms per section (Japanese: base forms and
-                     noun + noun compounds; English: lower-case words), kept in the index
-                     on the document's profile record so that an incremental reindex can
-                     mine over every document, not only the changed ones
+                     noun + noun compounds, and apart the English words it writes;
+                     English: lower-case words), kept in the index on the document's
+                     profile record so that an incremental reindex can mine over every
+                     document, not only the changed ones
     aligned_units    a document and its translation -> units of text that say the same
                      thing: section by section when both have as many sections, else the
-                     two whole documents
+                     two whole documents; English words the Japanese side writes too
+                     (code: int, const, include) are left out: they are not translated
     associate        co-occurrence over the aligned units -> per (Japanese, English) pair
                      the Dice coefficient and the log-likelihood ratio G²; a pair is kept
                      when it is seen in several units, is far above chance (G²), and each
@@ -95,6 +97,13 @@ def profile_terms(tokens: Sequence[Token], lang: str) -> list[str]:
     return sorted(set(japanese_terms(tokens) if lang == "ja" else english_words(tokens)))
 
 
+def profile(lang: str, translations: Sequence[str], sections: Sequence[Sequence[Token]]) -> "Profile":
+    """A document's profile from its tokens, section by section."""
+    terms = tuple(tuple(profile_terms(tokens, lang)) for tokens in sections)
+    shared = tuple(tuple(sorted(set(english_words(tokens)))) for tokens in sections) if lang == "ja" else ()
+    return Profile(lang, tuple(translations), terms, shared)
+
+
 # --- aligned units ------------------------------------------------------------------
 
 
@@ -103,6 +112,9 @@ class Profile:
     lang: str
     translations: tuple[str, ...]
     sections: tuple[tuple[str, ...], ...]
+    # Japanese documents: the English words written in each section (code, option and
+    # function names), which the translation carries over as they are: not translations.
+    shared: tuple[tuple[str, ...], ...] = ()
 
 
 def aligned_units(profiles: Mapping[str, Profile], stem: Callable[[str], str] = str) -> list[tuple[frozenset[str], frozenset[str]]]:
@@ -120,11 +132,16 @@ def aligned_units(profiles: Mapping[str, Profile], stem: Callable[[str], str] = 
 
 
 def _units_of(ja: Profile, en: Profile, stem: Callable[[str], str]) -> list[tuple[frozenset[str], frozenset[str]]]:
+    """Section by section when the counts agree, else the whole documents; either way
+    without the English words the Japanese side writes too (int, const, include)."""
     english = [frozenset(stem(w) for w in section) for section in en.sections]
+    shared = [frozenset(stem(w) for w in section) for section in ja.shared]
     if len(ja.sections) == len(en.sections):
-        pairs = [(frozenset(a), b) for a, b in zip(ja.sections, english)]
+        if len(shared) != len(english):
+            shared = [frozenset()] * len(english)
+        pairs = [(frozenset(a), b - c) for a, b, c in zip(ja.sections, english, shared)]
         return [(a, b) for a, b in pairs if a and b]
-    whole = (frozenset().union(*ja.sections), frozenset().union(*english))
+    whole = (frozenset().union(*ja.sections), frozenset().union(*english) - frozenset().union(*shared))
     return [whole] if whole[0] and whole[1] else []
 
 

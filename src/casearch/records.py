@@ -9,6 +9,7 @@
                         records per document: kind "doc" (path, digest: small, read by
                         every reindex) and kind "pairs" (its bridge pairs); a third, kind
                         "profile", holds its content terms per section for mining
+                        (for Japanese, also the English words each section writes)
     mine (in finish)    the profiles of every document (this run's, and the index's for
                         the rest) -> mining.mine -> one "pairs" record of learned pairs
                         (associations over aligned documents, transliterations)
@@ -95,8 +96,7 @@ class DocumentRecords:
             tokens += analyzed
             by_section[record.get("section_no", 1)] += analyzed
         began = time.perf_counter()
-        profile = mining.Profile(document.lang, tuple(document.translations), tuple(
-            tuple(mining.profile_terms(by_section[n], document.lang)) for n in sorted(by_section)))
+        profile = mining.profile(document.lang, document.translations, [by_section[n] for n in sorted(by_section)])
         self.mining_seconds += time.perf_counter() - began
         pending = _Pending(document, bridge.gloss_pairs(tokens), profile, state)
         for passage in passages(document):
@@ -184,7 +184,8 @@ def indexed_profiles(reader) -> dict[str, mining.Profile]:
         stored = fields.get("meta") or {}
         profiles[fields["doc_id"]] = mining.Profile(
             stored.get("lang", ""), tuple(stored.get("translations", ())),
-            tuple(tuple(section) for section in stored.get("sections", ())))
+            tuple(tuple(section) for section in stored.get("sections", ())),
+            tuple(tuple(section) for section in stored.get("shared", ())))
     return profiles
 
 
@@ -220,7 +221,8 @@ def profile_record(doc_id: str, profile: mining.Profile) -> dict:
         "kind": PROFILE_KIND,
         "doc_id": doc_id,
         "meta": {"lang": profile.lang, "translations": list(profile.translations),
-                 "sections": [list(section) for section in profile.sections]},
+                 "sections": [list(section) for section in profile.sections],
+                 "shared": [list(section) for section in profile.shared]},
     }
 
 
