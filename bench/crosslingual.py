@@ -8,9 +8,9 @@ one language find the same command's page in the other language?
     search        Engine.search with lang set to the other language, cross=1 and cross=0
     score         rank of the other page among the first 10 documents: hit@10, MRR@10;
                   the p50 time of each, and the ratio of the two p50s
-    ceiling       en -> ja: the best MRR the tiers allow, since every direct match ranks
-                  above every expansion-only one (the target can only rise into the first
-                  ten when fewer than ten documents match the typed words)
+    translations  --translation-share 0 leaves out what aligned translations add (each
+                  page here has one, so the other page inherits its description's match):
+                  the bridge's own part
 
 Usage: python bench/crosslingual.py INDEX PAIRS_TSV [--pages a-l|m-z|all] [--sample N]
        python bench/crosslingual.py INDEX PAIRS_TSV --reindex CORPUS   (full reindex first,
@@ -150,6 +150,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--direction", choices=("both", "en-ja", "ja-en"), default="both")
     parser.add_argument("--time-cap", type=float, help="seconds before a query is refused (default: the server's)")
     parser.add_argument("--cross", choices=("both", "1", "0"), default="both")
+    parser.add_argument("--translation-share", type=float, metavar="S",
+                        help="score a passage inherits from its translation (default: the product's; 0: the bridge alone)")
     args = parser.parse_args(argv)
     if args.reindex:
         total, mining = timed_reindex(args.reindex, args.index)
@@ -160,6 +162,8 @@ def main(argv: list[str] | None = None) -> int:
         rows = rows[: args.sample]
     if args.time_cap:
         search_mod.SEARCH_SECONDS = args.time_cap  # quality apart from the load of the machine
+    if args.translation_share is not None:
+        search_mod.TRANSLATION_SHARE = args.translation_share
     crosses = {"both": (True, False), "1": (True,), "0": (False,)}[args.cross]
     table = evaluate(Engine(args.index), rows, args.direction, crosses)
     print(f"pages {args.pages}: {len(rows)} pairs")

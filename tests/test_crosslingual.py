@@ -235,14 +235,16 @@ def test_the_passage_about_the_counterpart_comes_first(client, q, lang, doc, sec
 
 @needs_jmdict
 @pytest.mark.parametrize(("q", "lang", "counterpart"), [("railway", "ja", "鉄道"), ("鉄道", "en", "railway")])
-def test_railway_ranks_as_its_counterpart_does_and_the_project_section_is_near_the_top(
-        client, q, lang, counterpart) -> None:
+def test_railway_puts_the_project_section_first_in_the_other_language(client, q, lang, counterpart) -> None:
+    # On the Japanese side a plain search for 鉄道 puts the short lead first (one mention
+    # in few words); the project section's translation is the best English passage for
+    # railway, and it inherits that passage's score.
     crossed = [h["url"] for h in client.get("/api/search", query_string={"q": q, "lang": lang}).get_json()["hits"]]
     plain = [h["url"] for h in client.get("/api/search", query_string={
         "q": counterpart, "lang": lang, "cross": "0"}).get_json()["hits"]]
     doc = JA if lang == "ja" else EN
-    assert f"/doc/{doc}#s4" in crossed[:2]  # the section about the railway project
-    assert crossed[0] == plain[0]  # the same first passage as a search in that language
+    assert crossed[0] == f"/doc/{doc}#s4", crossed  # the section about the railway project
+    assert f"/doc/{doc}#s4" in plain[:2] and set(crossed[:3]) <= set(plain)
 
 
 @needs_jmdict

@@ -44,7 +44,7 @@ MAX_PER_PAGE = 50
 LANGS = ("all", "ja", "en")
 SORTS = ("relevance", "date")
 TRANSLATION_SEEDS = 20  # best direct passages whose translations join the results
-TRANSLATION_BOOST = 0.05
+TRANSLATION_SHARE = 1.0  # a seed's translation says the same: it inherits this share of the seed's score
 EXPANDED_CEILING = 0.999  # an expansion-only hit's score stays below the last direct one
 _DIGITS = re.compile(r"[0-9]{1,7}")
 
@@ -368,25 +368,26 @@ def _counterpart(reader: Reader, fields: dict) -> dict[str, str | None] | None:
 
 def _add_translations(stored: _StoredFields, parsed: ParsedQuery, lang: str) -> set[str]:
     """Aligned translations as one more bridge: with a language filter, the counterparts
-    of the best passages in the other language join the query at a low weight (without
-    a filter those passages are hits themselves, each showing its counterpart).
-    Returns the passage ids added."""
+    of the best passages in the other language (the seeds) join the query, each weighted
+    by its seed's score: the translation of the passage that best matches in English is
+    likely the best Japanese one (without a filter the seeds are hits themselves, each
+    showing its counterpart). Returns the passage ids added."""
     if parsed.query is None or lang == "all":
         return set()
     # Ties are broken as everywhere (doc_id, section), so the seeds do not depend on
     # how the engine laid the passages out (segments, processes).
     best, _ = _by_relevance(stored, parsed.query, TRANSLATION_SEEDS, "en" if lang == "ja" else "ja")
-    seeds = [stored(key) for _, key in best[:TRANSLATION_SEEDS]]
-    matched = {hit["pid"] for hit in seeds}
-    added: set[str] = set()
-    for hit in seeds:
+    seeds = [(score, stored(key)) for score, key in best[:TRANSLATION_SEEDS]]
+    matched = {hit["pid"] for _, hit in seeds}
+    added: dict[str, float] = {}
+    for score, hit in seeds:
         for other in (hit.get("meta") or {}).get("translations") or []:
             pid = f"{other}#s{hit['section_no']}p1"
-            if pid not in matched:
-                added.add(pid)
+            if pid not in matched and pid not in added:
+                added[pid] = round(TRANSLATION_SHARE * score, 4)
     if added:
-        parsed.query = qt.Or((parsed.query, *(qt.Term("pid", pid, TRANSLATION_BOOST) for pid in sorted(added))))
-    return added
+        parsed.query = qt.Or((parsed.query, *(qt.Term("pid", pid, boost) for pid, boost in sorted(added.items()))))
+    return set(added)
 
 
 def stored_pairs(reader: Reader) -> Iterator[tuple[str, list[Pair]]]:
