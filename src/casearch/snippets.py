@@ -17,6 +17,7 @@ sees, whatever normalization the analyzer applied.
 from __future__ import annotations
 
 import re
+from bisect import bisect_left, bisect_right
 from html import escape
 from typing import Iterable, Sequence
 
@@ -149,16 +150,24 @@ def _flatten(text: str) -> str:
 
 
 def _choose_window(text: str, spans: Sequence[Span], size: int) -> Span:
+    """The run of whole sentences (at most ``size`` characters, else cut around its first
+    match) holding the most distinct matched words, then the most matches, earliest
+    first. Linear in sentences and spans: the run's end only moves forward, and the
+    spans inside a window are found by bisection."""
     bounds = sentences(text) or [(0, len(text))]
+    ordered = sorted(spans)
+    starts = [a for a, _ in ordered]
     best: tuple[tuple[int, int, int], Span] | None = None
+    j = 0
     for i, (first_start, _) in enumerate(bounds):
-        j = i
+        j = max(j, i)
         while j + 1 < len(bounds) and bounds[j + 1][1] - first_start <= size:
             j += 1
         window = (first_start, bounds[j][1])
         if window[1] - window[0] > size:
-            window = _cut_around(window, spans, size)
-        inside = [s for s in spans if s[0] >= window[0] and s[1] <= window[1]]
+            window = _cut_around(window, ordered, size)
+        lo, hi = bisect_left(starts, window[0]), bisect_right(starts, window[1])
+        inside = [s for s in ordered[lo:hi] if s[1] <= window[1]]
         score = (len({text[a:b] for a, b in inside}), len(inside), -i)
         if best is None or score > best[0]:
             best = (score, window)
