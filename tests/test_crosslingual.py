@@ -226,6 +226,9 @@ def test_document_side_by_side_with_its_translation(client) -> None:
     ("trade", "ja", JA, 6), ("investment", "ja", JA, 6), ("declaration", "ja", JA, 4), ("summit", "ja", JA, 2),
     ("pipeline", "ja", JA, 5), ("refinery", "ja", JA, 5),
     ("貿易", "en", EN, 6), ("投資", "en", EN, 6), ("宣言", "en", EN, 4), ("製油所", "en", EN, 5),
+    # 一帯一路 has two counterparts (Belt and Road Initiative, BRI): a passage naming both
+    # is not twice about it, so the section headed by it still comes first.
+    ("一帯一路", "en", EN, 7), ("Belt and Road", "ja", JA, 7), ("共同体", "en", EN, 3), ("community", "ja", JA, 3),
 ])
 def test_the_passage_about_the_counterpart_comes_first(client, q, lang, doc, section) -> None:
     body = client.get("/api/search", query_string={"q": q, "lang": lang}).get_json()

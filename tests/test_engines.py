@@ -13,9 +13,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from casearch import analysis, engines
+from casearch import querytree as qt
 from casearch.cli import main
 from casearch.errors import EngineMismatch, EngineUnavailable
-from casearch.index import read_current, reindex
+from casearch.index import open_reader, read_current, reindex
 from casearch.offsets import Offsets, encode
 from casearch.search import Engine, validate_request
 from casearch.textnorm import reading_key, to_katakana
@@ -168,3 +169,27 @@ def test_stored_offsets_point_into_the_original_text(text: str) -> None:
 def test_a_word_of_combining_marks_alone_is_searched_not_a_503(client, q: str) -> None:
     response = client.get("/api/search", query_string={"q": q})
     assert response.status_code == 200 and response.get_json()["total"] >= 0
+
+
+@pytest.mark.parametrize("name", engines.ENGINES)
+def test_best_counts_the_best_alternative_once(tmp_path: Path, name: str) -> None:
+    # Two counterparts of one word in a passage: the best one counts, not their sum.
+    write(tmp_path / "c" / "both.md", "# Both\n\nalpha beta gamma.\n")
+    write(tmp_path / "c" / "one.md", "# One\n\nalpha delta gamma.\n")
+    reindex(tmp_path / "c", tmp_path / "ix", engine=name)
+    reader, _ = open_reader(tmp_path / "ix", name)
+    try:
+        alpha, beta = qt.Term("body", "alpha"), qt.Term("body", "beta")
+
+        def scores(node: qt.Node) -> dict[str, float]:
+            scored, _ = reader.rank(node, 10, None)
+            return {reader.stored(key)["doc_id"]: score for score, key in scored}
+
+        each = {"alpha": scores(alpha)["both"], "beta": scores(beta)["both"]}
+        best = scores(qt.Best((alpha, beta)))
+        assert set(best) == {"both", "one"}
+        low, high = sorted(each.values())
+        assert best["both"] == pytest.approx(high, rel=1e-3)
+        assert scores(qt.Or((alpha, beta)))["both"] == pytest.approx(high + low, rel=1e-3)
+    finally:
+        reader.close()

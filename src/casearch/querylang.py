@@ -58,6 +58,7 @@ class Alternative:
     via: str  # surface | base | reading | ... (the contract's "matched" vocabulary)
     boost: float = 1.0
     searched: bool = True  # False: only used to explain and highlight a match
+    counterpart: int | None = None  # which of the word's counterparts (None: the word itself)
 
     def query(self) -> qt.Node:
         return qt.leaf(self.field, self.terms, self.boost)
@@ -338,18 +339,18 @@ class _Builder:
         alternatives: list[Alternative] = []
         for place, counterpart in enumerate(self.bridge.counterparts(terms)):
             boost = round(self.expansion_boost * counterpart.confidence, 4)
-            alternatives.append(Alternative(counterpart.field, counterpart.terms, counterpart.via, boost))
+            alternatives.append(Alternative(counterpart.field, counterpart.terms, counterpart.via, boost, counterpart=place))
             if place == 0 and counterpart.field == "body":
                 # A heading naming the likeliest counterpart says what the passage is
                 # about; it weighs much (headings are short and count double), so doubt
                 # counts twice.
                 heading_boost = round(boost * counterpart.confidence, 4)
-                alternatives.append(Alternative("section", counterpart.terms, counterpart.via, heading_boost))
+                alternatives.append(Alternative("section", counterpart.terms, counterpart.via, heading_boost, counterpart=place))
             spelled = counterpart.written.lower()
             if place == 0 and spelled.isascii() and spelled.isalpha():
                 # The likeliest English word as written ranks its exact spelling first, as
                 # typed words do (one more posting list, so for that one only).
-                alternatives.append(Alternative("body_surface", (spelled,), counterpart.via, boost))
+                alternatives.append(Alternative("body_surface", (spelled,), counterpart.via, boost, counterpart=place))
         return alternatives
 
     def english_phrase(self, lexemes: list[_Lex]) -> qt.Node | None:
@@ -388,10 +389,23 @@ class _Builder:
         return None
 
     def _record(self, label: str, alternatives: list[Alternative]) -> qt.Node:
+        """The unit's query: the word's own alternatives summed (fields add up, as in
+        BM25F), and its counterparts as one: each counterpart's alternatives summed, the
+        best counterpart counted (a passage naming two translations of the word is not
+        twice about it: 一帯一路 -> Belt and Road Initiative, BRI)."""
         self.leaves += 1
         if not self._negated:
             self.units.append(Unit(label, tuple(alternatives)))
-        queries = [a.query() for a in alternatives if a.searched]
+        searched = [a for a in alternatives if a.searched]
+        queries = [a.query() for a in searched if a.counterpart is None]
+        groups: dict[int, list[qt.Node]] = {}
+        for a in searched:
+            if a.counterpart is not None:
+                groups.setdefault(a.counterpart, []).append(a.query())
+        if len(groups) > 1:
+            queries.append(qt.Best(tuple(qt.any_of(group) for group in groups.values())))
+        elif groups:
+            queries.append(qt.any_of(next(iter(groups.values()))))
         return qt.any_of(queries)
 
     def _prefix(self, fields: tuple[str, ...], prefix: str) -> qt.Node | None:

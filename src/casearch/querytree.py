@@ -40,6 +40,14 @@ class Or:
 
 
 @dataclass(frozen=True)
+class Best:
+    """Matches what any child matches, scored as its best child: children that mean the
+    same thing (the counterparts of one word) count once."""
+
+    children: tuple["Node", ...]
+
+
+@dataclass(frozen=True)
 class AndNot:
     """Matches of ``positive`` that ``negative`` does not match, scored as ``positive``."""
 
@@ -57,7 +65,7 @@ class Nothing:
     """Matches no passage (a prefix that expands to no word)."""
 
 
-Node = Term | Phrase | And | Or | AndNot | Every | Nothing
+Node = Term | Phrase | And | Or | Best | AndNot | Every | Nothing
 
 
 def leaf(field: str, terms: tuple[str, ...], boost: float = 1.0) -> Node:

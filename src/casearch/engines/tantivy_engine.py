@@ -162,6 +162,8 @@ class TantivyReader:
         if isinstance(node, (qt.Or, qt.And)):
             occur = tantivy.Occur.Should if isinstance(node, qt.Or) else tantivy.Occur.Must
             return Q.boolean_query([(occur, self.compile(child)) for child in node.children])
+        if isinstance(node, qt.Best):
+            return Q.disjunction_max_query([self.compile(child) for child in node.children], 0.0)
         if isinstance(node, qt.AndNot):
             return Q.boolean_query([
                 (tantivy.Occur.Must, self.compile(node.positive)),

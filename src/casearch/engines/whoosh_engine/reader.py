@@ -35,6 +35,8 @@ def compile_query(node: qt.Node) -> wq.Query:
         return wq.Or([compile_query(child) for child in node.children])
     if isinstance(node, qt.And):
         return wq.And([compile_query(child) for child in node.children])
+    if isinstance(node, qt.Best):
+        return wq.DisjunctionMax([compile_query(child) for child in node.children])
     if isinstance(node, qt.AndNot):
         return Excluding(compile_query(node.positive), compile_query(node.negative))
     if isinstance(node, qt.Every):
