@@ -224,3 +224,10 @@ def test_english_the_japanese_side_writes_too_is_not_a_translation() -> None:
     assert ja.shared == (("int",),) and en.shared == ()
     units = mining.aligned_units({"ja/a": ja, "en/a": en})
     assert units == [(frozenset({"引数", "型"}), frozenset({"argument"}))]
+
+
+def test_a_name_read_in_katakana_is_not_a_loanword() -> None:
+    # UniDic's lemma of 西安 is セイアン: sounded out, it would be "asian".
+    ja = mining.profile("ja", [], [analyze("西安とアスタナのサミット。")])
+    assert "セイアン" in ja.sections[0] and ja.not_loanwords == ("セイアン",)
+    assert mining.katakana_terms([ja]) == {"アスタナ", "サミット"}

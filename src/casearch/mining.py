@@ -100,8 +100,11 @@ def profile_terms(tokens: Sequence[Token], lang: str) -> list[str]:
 def profile(lang: str, translations: Sequence[str], sections: Sequence[Sequence[Token]]) -> "Profile":
     """A document's profile from its tokens, section by section."""
     terms = tuple(tuple(profile_terms(tokens, lang)) for tokens in sections)
-    shared = tuple(tuple(sorted(set(english_words(tokens)))) for tokens in sections) if lang == "ja" else ()
-    return Profile(lang, tuple(translations), terms, shared)
+    if lang != "ja":
+        return Profile(lang, tuple(translations), terms)
+    shared = tuple(tuple(sorted(set(english_words(tokens)))) for tokens in sections)
+    names = {t.term for tokens in sections for t in tokens if is_katakana(t.term) and not is_katakana(t.surface)}
+    return Profile(lang, tuple(translations), terms, shared, tuple(sorted(names)))
 
 
 # --- aligned units ------------------------------------------------------------------
@@ -115,6 +118,9 @@ class Profile:
     # Japanese documents: the English words written in each section (code, option and
     # function names), which the translation carries over as they are: not translations.
     shared: tuple[tuple[str, ...], ...] = ()
+    # Terms whose katakana lemma stands for a word written otherwise (西安 -> セイアン,
+    # 北京 -> ペキン): names read the Japanese way, not loanwords to transliterate.
+    not_loanwords: tuple[str, ...] = ()
 
 
 def aligned_units(profiles: Mapping[str, Profile], stem: Callable[[str], str] = str) -> list[tuple[frozenset[str], frozenset[str]]]:
@@ -297,9 +303,10 @@ class Cooccurrence:
 
 def katakana_terms(profiles: Iterable[Profile]) -> set[str]:
     """Katakana words of the Japanese profiles (3+ characters), with the katakana
-    compounds MeCab split ("ゾル バックス"): a loanword it does not know comes apart."""
+    compounds MeCab split ("ゾル バックス"): a loanword it does not know comes apart.
+    Names written in kanji whose lemma is their katakana reading are not loanwords."""
     return {term for p in profiles if p.lang == "ja" for section in p.sections for term in section
-            if len(term) >= 3 and is_katakana(term.replace(" ", ""))}
+            if len(term) >= 3 and is_katakana(term.replace(" ", "")) and term not in p.not_loanwords}
 
 
 def english_vocabulary(profiles: Iterable[Profile]) -> Counter:

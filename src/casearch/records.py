@@ -185,7 +185,8 @@ def indexed_profiles(reader) -> dict[str, mining.Profile]:
         profiles[fields["doc_id"]] = mining.Profile(
             stored.get("lang", ""), tuple(stored.get("translations", ())),
             tuple(tuple(section) for section in stored.get("sections", ())),
-            tuple(tuple(section) for section in stored.get("shared", ())))
+            tuple(tuple(section) for section in stored.get("shared", ())),
+            tuple(stored.get("not_loanwords", ())))
     return profiles
 
 
@@ -222,7 +223,8 @@ def profile_record(doc_id: str, profile: mining.Profile) -> dict:
         "doc_id": doc_id,
         "meta": {"lang": profile.lang, "translations": list(profile.translations),
                  "sections": [list(section) for section in profile.sections],
-                 "shared": [list(section) for section in profile.shared]},
+                 "shared": [list(section) for section in profile.shared],
+                 "not_loanwords": list(profile.not_loanwords)},
     }
 
 
