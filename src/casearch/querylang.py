@@ -89,9 +89,9 @@ class ParsedQuery:
     negated: bool = False  # the query excludes something (NOT, -word)
     language: str = "en"  # ja when the query has Japanese characters
 
-    def crosses_into(self, lang: str) -> bool:
+    def crosses_into(self, lang: str | None) -> bool:
         """The query is written in one language and asks for results in the other."""
-        return lang in ("ja", "en") and lang != self.language
+        return _crosses(self.language, lang)
 
 
 @dataclass(frozen=True)
@@ -111,6 +111,10 @@ def language_of(text: str) -> str:
     return "ja" if _JAPANESE.search(text) else "en"
 
 
+def _crosses(language: str, into: str | None) -> bool:
+    return into in ("ja", "en") and into != language
+
+
 def parse(
     text: str, vocabulary: Vocabulary | None = None, bridge: Bridge | None = None, into: str | None = None
 ) -> ParsedQuery:
@@ -121,7 +125,7 @@ def parse(
     language = language_of(text)
     # Results asked in the other language: the counterparts are what is searched for,
     # as much as the words typed; else they weigh less than the words typed.
-    boost = INTO_BOOST if into in ("ja", "en") and into != language else EXPANSION_BOOST
+    boost = INTO_BOOST if _crosses(language, into) else EXPANSION_BOOST
     builder = _Builder(vocabulary, bridge, boost)
     try:
         lexemes = _lex(text)
@@ -259,7 +263,7 @@ class _Parser:
 class _Builder:
     """Turns analyzed words into query-tree leaves and records highlight units."""
 
-    def __init__(self, vocabulary: "Vocabulary | None", bridge: "Bridge | None" = None, boost: float = 0.3) -> None:
+    def __init__(self, vocabulary: "Vocabulary | None", bridge: "Bridge | None" = None, boost: float = EXPANSION_BOOST) -> None:
         self.vocabulary = vocabulary
         self.bridge = bridge
         self.expansion_boost = boost
