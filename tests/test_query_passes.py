@@ -161,7 +161,7 @@ def test_translation_seeds_are_the_best_passages_of_the_other_language(
     with many_engine.reader() as reader:
         parsed = parse("energy", reader)
         english = reader.count(parsed.query)["en"]
-        added = search_mod._add_translations(search_mod._StoredFields(reader), parsed, "ja")
+        added = search_mod._add_translations(search_mod._StoredFields(reader), parsed, parsed.query, "ja")
     assert english > 3
     assert len(added) == 3 and all(pid.startswith("ja") for pid in added)
 

@@ -259,13 +259,16 @@ class Engine:
         with self._reading(), self.reader() as reader:
             stored = _StoredFields(reader)
             parsed = parse(request.q, reader, self.bridge(reader) if request.cross else None, request.lang)
-            translated = _add_translations(stored, parsed, request.lang) if request.cross else set()
+            plain = parse(request.q, reader).query if request.cross else parsed.query
             # Asked for the other language's passages, a word as typed is no better evidence
             # than its counterpart (English inside Japanese text is often an option name):
             # then both kinds of match rank together, else the typed words' matches first.
-            tiered = request.cross and not parsed.crosses_into(request.lang)
-            direct = parse(request.q, reader).query if tiered else parsed.query
-            ranked, facets = _rank(stored, parsed, direct, request)
+            crosses = parsed.crosses_into(request.lang)
+            # The passages whose translations join: found by the words as typed when they
+            # are in the seeds' language, else through the bridge.
+            seeds = plain if crosses else parsed.query
+            translated = _add_translations(stored, parsed, seeds, request.lang) if request.cross else set()
+            ranked, facets = _rank(stored, parsed, parsed.query if crosses else plain, request)
             total = facets[request.lang]
             first = (request.page - 1) * request.per_page
             hits = [_hit(stored, parsed, key, score, translated) for score, key in ranked[first : first + request.per_page]]
@@ -366,17 +369,18 @@ def _counterpart(reader: Reader, fields: dict) -> dict[str, str | None] | None:
     return None
 
 
-def _add_translations(stored: _StoredFields, parsed: ParsedQuery, lang: str) -> set[str]:
+def _add_translations(stored: _StoredFields, parsed: ParsedQuery, seeding: qt.Node | None, lang: str) -> set[str]:
     """Aligned translations as one more bridge: with a language filter, the counterparts
-    of the best passages in the other language (the seeds) join the query, each weighted
+    of the best passages in the other language (the seeds, ranked by ``seeding``) join
+    the query, each weighted
     by its seed's score: the translation of the passage that best matches in English is
     likely the best Japanese one (without a filter the seeds are hits themselves, each
     showing its counterpart). Returns the passage ids added."""
-    if parsed.query is None or lang == "all":
+    if parsed.query is None or seeding is None or lang == "all":
         return set()
     # Ties are broken as everywhere (doc_id, section), so the seeds do not depend on
     # how the engine laid the passages out (segments, processes).
-    best, _ = _by_relevance(stored, parsed.query, TRANSLATION_SEEDS, "en" if lang == "ja" else "ja")
+    best, _ = _by_relevance(stored, seeding, TRANSLATION_SEEDS, "en" if lang == "ja" else "ja")
     seeds = [(score, stored(key)) for score, key in best[:TRANSLATION_SEEDS]]
     matched = {hit["pid"] for _, hit in seeds}
     added: dict[str, float] = {}
