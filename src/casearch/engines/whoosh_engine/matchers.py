@@ -1,5 +1,5 @@
-"""Whoosh query nodes with our own matchers: a faster exact phrase, and AND NOT that
-checks its first candidate.
+"""Whoosh query nodes with our own matchers: a faster exact phrase, AND NOT that checks
+its first candidate, and a best-of whose score is the current passage's.
 
     AdjacentPhrase(field, words)  ->  intersection of the words' postings (Whoosh)
                                   ->  per candidate passage: the start positions p with
@@ -19,6 +19,12 @@ Whoosh's ``AndNotMatcher`` compares the first candidate of ``a`` with the curren
 posting of ``b`` without first moving ``b`` up to it: when ``b`` starts on an earlier
 passage, the first passage of ``a`` in each segment is kept even if ``b`` excludes it
 (鉄道 -エネルギー returned a passage holding both). ``Excluding`` starts by skipping.
+
+Whoosh's ``DisjunctionMaxMatcher`` scores the larger of its two sides' current scores
+without asking which passage each side is on: where one side already stands on a later
+passage, that passage's score is given to this one; and its ``replace`` drops the whole
+matcher once either side runs out. ``BestOf`` scores only the sides on the current
+passage and keeps the side that is left.
 """
 
 from __future__ import annotations
@@ -27,7 +33,7 @@ from itertools import accumulate
 from pickle import loads
 
 from whoosh import matching
-from whoosh.matching.binary import AndNotMatcher
+from whoosh.matching.binary import AndNotMatcher, DisjunctionMaxMatcher
 from whoosh import query as wq
 from whoosh.formats import Characters
 from whoosh.query.spans import Span, SpanNear2
@@ -104,3 +110,36 @@ class _ExcludingMatcher(AndNotMatcher):
     def _find_first(self) -> None:
         if self.a.is_active():
             self._find_next()  # moves b up to a's first candidate before comparing
+
+
+class BestOf(wq.DisjunctionMax):
+    """Any of the subqueries, scored by the best of those matching the passage."""
+
+    def _matcher(self, subs, searcher, context):
+        reader = searcher.reader()
+        return self._tree_matcher(subs, _BestMatcher, searcher, context, lambda q: q.estimate_size(reader))
+
+
+class _BestMatcher(DisjunctionMaxMatcher):
+    def replace(self, minquality: float = 0):
+        """Whoosh's gives up the whole matcher when either side runs out; here the other
+        side carries on (the best of one is that one)."""
+        a, b = self.a, self.b
+        if minquality and a.is_active() and b.is_active() and max(a.max_quality(), b.max_quality()) < minquality:
+            return matching.NullMatcher()
+        a, b = a.replace(minquality), b.replace(minquality)
+        if not a.is_active():
+            return b
+        if not b.is_active():
+            return a
+        return self.__class__(a, b) if a is not self.a or b is not self.b else self
+
+    def score(self) -> float:
+        a, b = self.a, self.b
+        if not a.is_active():
+            return b.score()
+        if not b.is_active():
+            return a.score()
+        if a.id() != b.id():
+            return a.score() if a.id() < b.id() else b.score()
+        return max(a.score(), b.score())

@@ -20,7 +20,7 @@ from whoosh.sorting import FieldFacet, MultiFacet, ScoreFacet
 from ... import querytree as qt
 from ...errors import QueryError
 from ..base import LANGS, PASSAGE, Scored
-from .matchers import AdjacentPhrase, Excluding
+from .matchers import AdjacentPhrase, BestOf, Excluding
 
 SEARCH_SECONDS = 1.0
 
@@ -36,7 +36,7 @@ def compile_query(node: qt.Node) -> wq.Query:
     if isinstance(node, qt.And):
         return wq.And([compile_query(child) for child in node.children])
     if isinstance(node, qt.Best):
-        return wq.DisjunctionMax([compile_query(child) for child in node.children])
+        return BestOf([compile_query(child) for child in node.children])
     if isinstance(node, qt.AndNot):
         return Excluding(compile_query(node.positive), compile_query(node.negative))
     if isinstance(node, qt.Every):
