@@ -77,3 +77,10 @@ def write(path: Path, text: str) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(text, encoding="utf-8")
     return path
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Slow tests first: spread over two processes (``make test``), the long ones start
+    early and the short ones fill the gaps, instead of one long test running alone at the
+    end. The order within each group is the collection order."""
+    items.sort(key=lambda item: item.get_closest_marker("slow") is None)

@@ -176,9 +176,9 @@ def assert_tidy(index_dir: Path) -> None:
 INCREMENTAL_TARGETS = ["indexed 100/", "phase: files-added", "phase: segments-written", "phase: committed"]
 FULL_TARGETS = INCREMENTAL_TARGETS + ["phase: current-swapped"]
 EVERY_PHASE = [(False, t) for t in INCREMENTAL_TARGETS] + [(True, t) for t in FULL_TARGETS]
-# every phase, then once more the riskiest moment: segment files written, no commit yet
-# (per engine: 22 kills in all)
-PLAN = EVERY_PHASE + [(False, "phase: segments-written"), (True, "phase: segments-written")]
+# every phase once per engine (the riskiest moment, segment files written and no commit
+# yet, is also killed twice more by test_kills_in_a_row_then_one_run_finishes)
+PLAN = EVERY_PHASE
 
 
 def test_sigkill_at_every_writer_phase_leaves_a_complete_index(tmp_path: Path) -> None:
@@ -213,7 +213,7 @@ def test_sigkill_at_every_writer_phase_leaves_a_complete_index(tmp_path: Path) -
     total = sum(kills.values())
     before_commit = kills[("incremental", "segments-written")] + kills[("full", "segments-written")]
     print(f"\nkills survived: {total} ({late} late), by mode and last phase: {dict(kills)}")
-    assert total >= 10 and before_commit >= 3
+    assert total >= 9 and before_commit >= 2
 
 
 def test_kills_in_a_row_then_one_run_finishes(tmp_path: Path) -> None:

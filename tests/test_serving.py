@@ -32,7 +32,7 @@ pytestmark = [pytest.mark.timeout(600), pytest.mark.usefixtures("engine_name")] 
 
 CLIENTS = 8
 WARM_UP = 400  # multiples of CLIENTS: each client sends its share
-LOAD = 3_200  # per engine
+LOAD = 1_600  # per engine
 
 
 # --- a server process and its clients ---------------------------------------------------
