@@ -372,10 +372,9 @@ def _counterpart(reader: Reader, fields: dict) -> dict[str, str | None] | None:
 def _add_translations(stored: _StoredFields, parsed: ParsedQuery, seeding: qt.Node | None, lang: str) -> set[str]:
     """Aligned translations as one more bridge: with a language filter, the counterparts
     of the best passages in the other language (the seeds, ranked by ``seeding``) join
-    the query, each weighted
-    by its seed's score: the translation of the passage that best matches in English is
-    likely the best Japanese one (without a filter the seeds are hits themselves, each
-    showing its counterpart). Returns the passage ids added."""
+    the query, each weighted by its seed's score: the translation of the passage that
+    best matches in English is likely the best Japanese one (without a filter the seeds
+    are hits themselves, each showing its counterpart). Returns the passage ids added."""
     if parsed.query is None or seeding is None or lang == "all":
         return set()
     # Ties are broken as everywhere (doc_id, section), so the seeds do not depend on
