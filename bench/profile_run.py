@@ -45,7 +45,7 @@ STAGES = {
         ("casearch/search.py", "searcher", "searcher open (per request)"),
         ("whoosh/filedb/structfile.py", "__init__", "segment files copied into BytesIO on open"),
         ("casearch/querylang.py", "parse", "query parsing (incl. query analysis)"),
-        ("casearch/search.py", "_add_translations", "translation seeds (3rd search, cross=1)"),
+        ("casearch/search.py", "_translations", "translation seeds (3rd and 4th searches, cross=1)"),
         ("casearch/search.py", "_run", "search + hits"),
         ("casearch/search.py", "_timed_search", "Whoosh search + sort (both calls)"),
         ("casearch/search.py", "_facets", "language facet counts (2nd search)"),

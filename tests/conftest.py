@@ -10,6 +10,7 @@ never touch ``corpus/`` or ``index/`` in the working tree.
 
 from __future__ import annotations
 
+import random
 import shutil
 from pathlib import Path
 
@@ -71,6 +72,23 @@ def app(index_dir: Path, corpus_dir: Path, engine_name: str):
 @pytest.fixture()
 def client(app):
     return app.test_client()
+
+
+@pytest.fixture(scope="session")
+def many_engine(tmp_path_factory: pytest.TempPathFactory, engine_name: str) -> Engine:
+    """Forty short documents in both languages sharing a few words, so that queries
+    match more passages than a page holds, directly and through the bridge."""
+    root = tmp_path_factory.mktemp("passes")
+    rng = random.Random(7)
+    ja_words = ["エネルギー", "鉄道", "天然ガス", "協力", "貿易", "会議"]
+    en_words = ["energy", "railway", "natural gas", "cooperation", "trade", "summit"]
+    for n in range(20):
+        ja = "。".join(f"{rng.choice(ja_words)}について{rng.choice(ja_words)}の話" for _ in range(3))
+        en = ". ".join(f"A note on {rng.choice(en_words)} and {rng.choice(en_words)}" for _ in range(3))
+        write(root / "c" / f"ja{n:02}.md", f"# 文書{n}\n\n{ja}。\n")
+        write(root / "c" / f"en{n:02}.md", f"---\ntranslation_of: ja{n:02}\n---\n# Note {n}\n\n{en}.\n")
+    reindex(root / "c", root / "i", engine=engine_name)
+    return Engine(root / "i", engine_name)
 
 
 def write(path: Path, text: str) -> Path:

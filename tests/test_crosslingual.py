@@ -86,7 +86,7 @@ def test_switch_off_gives_plain_search(engine: Engine, monkeypatch: pytest.Monke
     queries = ["pipeline", "パイプライン", "mutual assistance", "鉄道 OR railway", "Tokayev", "サミット"]
     off = {q: search(engine, q, cross="0") for q in queries}
     monkeypatch.setattr(search_mod.Engine, "bridge", lambda self, reader: Bridge([]))
-    monkeypatch.setattr(search_mod, "_add_translations", lambda stored, parsed, seeding, lang: set())
+    monkeypatch.setattr(search_mod, "_translations", lambda stored, parsed, plain, expanded: {})
     empty = Engine(engine.index_dir)
     for q in queries:
         plain = search(empty, q)

@@ -258,17 +258,21 @@ class Engine:
         began = time.perf_counter()
         with self._reading(), self.reader() as reader:
             stored = _StoredFields(reader)
-            parsed = parse(request.q, reader, self.bridge(reader) if request.cross else None, request.lang)
+            bridge = self.bridge(reader) if request.cross else None
+            parsed = parse(request.q, reader, bridge, request.lang)
             plain = parse(request.q, reader).query if request.cross else parsed.query
             # Asked for the other language's passages, a word as typed is no better evidence
             # than its counterpart (English inside Japanese text is often an option name):
             # then both kinds of match rank together, else the typed words' matches first.
             crosses = parsed.crosses_into(request.lang)
-            # The passages whose translations join: found by the words as typed when they
-            # are in the seeds' language, else through the bridge.
-            seeds = plain if crosses else parsed.query
-            translated = _add_translations(stored, parsed, seeds, request.lang) if request.cross else set()
-            ranked, facets = _rank(stored, parsed, parsed.query if crosses else plain, request)
+            bridged, translated = parsed.query, {}
+            if request.cross:
+                expanded = parse(request.q, reader, bridge).query if crosses else parsed.query
+                translated = _translations(stored, parsed, plain, expanded)
+                parsed.query = _with_translations(parsed.query, translated)
+            # A negated word is expanded too, so the words as typed may list more.
+            tiers = [parsed.query] + ([plain] if parsed.negated else []) if crosses else [plain, bridged, parsed.query]
+            ranked, facets = _rank(stored, _nested(tiers, parsed.negated), request)
             total = facets[request.lang]
             first = (request.page - 1) * request.per_page
             hits = [_hit(stored, parsed, key, score, translated) for score, key in ranked[first : first + request.per_page]]
@@ -307,7 +311,7 @@ def stored_offsets(fields: dict, stored: str) -> Offsets:
     return Offsets((fields.get("offsets") or {}).get(stored, ""))
 
 
-def _hit(stored: _StoredFields, parsed: ParsedQuery, key: Key, score: float, translated: set[str]) -> Hit:
+def _hit(stored: _StoredFields, parsed: ParsedQuery, key: Key, score: float, translated: dict[str, float]) -> Hit:
     fields = stored(key)
     offsets = {name: stored_offsets(fields, name) for name in ("body", "title", "section")}
     # Each unit's body spans are looked up once: they mark the snippet and explain the match.
@@ -369,28 +373,36 @@ def _counterpart(reader: Reader, fields: dict) -> dict[str, str | None] | None:
     return None
 
 
-def _add_translations(stored: _StoredFields, parsed: ParsedQuery, seeding: qt.Node | None, lang: str) -> set[str]:
-    """Aligned translations as one more bridge: with a language filter, the counterparts
-    of the best passages in the other language (the seeds, ranked by ``seeding``) join
-    the query, each weighted by its seed's score: the translation of the passage that
-    best matches in English is likely the best Japanese one (without a filter the seeds
-    are hits themselves, each showing its counterpart). Returns the passage ids added."""
-    if parsed.query is None or seeding is None or lang == "all":
-        return set()
-    # Ties are broken as everywhere (doc_id, section), so the seeds do not depend on
-    # how the engine laid the passages out (segments, processes).
-    best, _ = _by_relevance(stored, seeding, TRANSLATION_SEEDS, "en" if lang == "ja" else "ja")
-    seeds = [(score, stored(key)) for score, key in best[:TRANSLATION_SEEDS]]
-    matched = {hit["pid"] for _, hit in seeds}
+def _translations(stored: _StoredFields, parsed: ParsedQuery, plain: qt.Node | None, expanded: qt.Node | None) -> dict[str, float]:
+    """Aligned translations as one more bridge, in both directions whatever the filter
+    (so that every view counts the same passages): the counterparts of the best passages
+    in one language (the seeds) join the other language's matches, each weighted by its
+    seed's score: the translation of the passage that best matches in English is likely
+    the best Japanese one. Seeds are ranked by the words as typed when they are in the
+    seeds' language, else through the bridge (``expanded``, at the expansion's usual
+    weight). Returns the passage ids that join, with their boosts."""
     added: dict[str, float] = {}
-    for score, hit in seeds:
-        for other in (hit.get("meta") or {}).get("translations") or []:
-            pid = f"{other}#s{hit['section_no']}p1"
-            if pid not in matched and pid not in added:
-                added[pid] = round(TRANSLATION_SHARE * score, 4)
-    if added:
-        parsed.query = qt.Or((parsed.query, *(qt.Term("pid", pid, boost) for pid, boost in sorted(added.items()))))
-    return set(added)
+    for target in ("ja", "en"):
+        seeding = plain if parsed.crosses_into(target) else expanded
+        if seeding is None:
+            continue
+        # Ties are broken as everywhere (doc_id, section), so the seeds do not depend on
+        # how the engine laid the passages out (segments, processes).
+        best, _ = _by_relevance(stored, seeding, TRANSLATION_SEEDS, "en" if target == "ja" else "ja")
+        seeds = [(score, stored(key)) for score, key in best[:TRANSLATION_SEEDS]]
+        matched = {hit["pid"] for _, hit in seeds}
+        for score, hit in seeds:
+            for other in (hit.get("meta") or {}).get("translations") or []:
+                pid = f"{other}#s{hit['section_no']}p1"
+                if pid not in matched:
+                    added[pid] = max(added.get(pid, 0.0), round(TRANSLATION_SHARE * score, 4))
+    return added
+
+
+def _with_translations(query: qt.Node | None, translated: dict[str, float]) -> qt.Node | None:
+    if query is None or not translated:
+        return query
+    return qt.Or((query, *(qt.Term("pid", pid, boost) for pid, boost in sorted(translated.items()))))
 
 
 def stored_pairs(reader: Reader) -> Iterator[tuple[str, list[Pair]]]:
@@ -424,37 +436,51 @@ def _explain(fields: dict, offsets: dict[str, Offsets], unit: Unit, in_body: dic
     return None
 
 
-def _rank(stored: _StoredFields, parsed: ParsedQuery, direct: qt.Node | None, request: SearchRequest) -> tuple[list[tuple[float, Key]], dict[str, int]]:
+def _nested(tiers: list[qt.Node | None], negated: int) -> list[qt.Node]:
+    """The tiers as growing sets of passages, without repeats: the last one is every
+    passage the query lists. A tier that adds counterparts or translations to the one
+    before holds it already, except where a negated word was expanded too (``鉄道
+    -railway`` expanded excludes 鉄道 as well): then each tier is joined with the ones
+    before it."""
+    nested: list[qt.Node] = []
+    for tier in tiers:
+        if tier is None or (nested and tier == nested[-1]):
+            continue
+        nested.append(qt.Or((tier, nested[-1])) if negated and nested else tier)
+    return nested
+
+
+def _rank(stored: _StoredFields, tiers: list[qt.Node], request: SearchRequest) -> tuple[list[tuple[float, Key]], dict[str, int]]:
     """The ranked passages up to the requested page, and the facet counts.
 
-    The counts cover every passage the query matches (with its translations), in any
-    language. Where a query was not expanded, the ranking pass counts them on the way
-    (an engine that has to visit every match for it, like Whoosh, does it in one pass).
-    With expansion, the passages that match the words as typed come first, in plain-search
-    order; then those found only through the other language, by their score, shown below
-    the last direct score: expansion never outranks a direct match, and the first tier
-    is exactly what ``cross=0`` returns. Not so when the query is in one language and
-    ``lang`` asks for the other: there every match ranks by its score, in one tier.
-    A negated word was expanded too, so the counts are of the union of both queries'
-    matches."""
-    reader, query = stored.reader, parsed.query
-    if query is None:
+    Every view of a query lists the same passages, the last of the (growing) ``tiers``,
+    and the facets count them per language; a language filter only keeps its own. Each
+    tier's new passages rank by their score below the tier before, shown below its last
+    score. The usual tiers are the words as typed (exactly what ``cross=0`` returns),
+    then their counterparts in the other language, then the translations of the best
+    passages (which match no word of the query): expansion never outranks a direct
+    match. When the query is in one language and ``lang`` asks for the other, the first
+    tier is the whole expanded query, translations included. With a single tier, the
+    ranking pass counts on the way (an engine that has to visit every match for it, like
+    Whoosh, does it in one pass)."""
+    if not tiers:
         return [], _facets({})
     lang = None if request.lang == "all" else request.lang
     wanted = request.page * request.per_page
-    two_tiers = direct is not None and direct != query
-    counted = qt.Or((query, direct)) if parsed.negated and two_tiers else query
+    counted = tiers[-1]
     if request.sort == "date":  # every counted passage is listed, newest first
-        return reader.by_date(counted, wanted, lang), _facets(reader.count(counted))
-    if not two_tiers:
-        ranked, counts = _by_relevance(stored, query, wanted, lang, count=True)
+        return stored.reader.by_date(counted, wanted, lang), _facets(stored.reader.count(counted))
+    if len(tiers) == 1:
+        ranked, counts = _by_relevance(stored, counted, wanted, lang, count=True)
         return ranked, _facets(counts)
-    ranked, _ = _by_relevance(stored, direct, wanted, lang)
-    if len(ranked) < wanted:
+    ranked: list[tuple[float, Key]] = []
+    for i, tier in enumerate(tiers):
+        if len(ranked) >= wanted:
+            break
+        found, _ = _by_relevance(stored, tier if i == 0 else qt.AndNot(tier, tiers[i - 1]), wanted - len(ranked), lang)
         floor = ranked[-1][0] if ranked else None
-        more, _ = _by_relevance(stored, qt.AndNot(query, direct), wanted - len(ranked), lang)
-        ranked += [(score if floor is None else min(score, floor * EXPANDED_CEILING), key) for score, key in more]
-    return ranked, _facets(reader.count(counted))
+        ranked += [(score if floor is None else min(score, floor * EXPANDED_CEILING), key) for score, key in found]
+    return ranked, _facets(stored.reader.count(counted))
 
 
 def _by_relevance(
