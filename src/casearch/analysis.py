@@ -57,7 +57,7 @@ from .textnorm import (
 
 # Bump whenever a change here alters the terms written to the index: an index of another
 # format version is rebuilt by the next reindex.
-ANALYSIS_VERSION = 3
+ANALYSIS_VERSION = 4
 
 DROPPED_POS = frozenset({"補助記号", "記号", "空白"})
 STOP_POS = frozenset({"助詞", "助動詞"})
@@ -350,19 +350,38 @@ def japanese_runs(text: str) -> Iterator[re.Match[str]]:
     return _JAPANESE_RUN.finditer(text)
 
 
-def reading_grams(tokens: list[Token]) -> Iterator[Gram]:
-    """Bigrams of the readings of consecutive Japanese tokens; each gram points at the
-    tokens its two characters came from. Symbols and Latin words break the chain."""
-    position = 0
-    chain: list[tuple[str, int, int]] = []  # (katakana character, start, end)
-    for token in tokens + [None]:  # type: ignore[list-item]
-        if token is not None and token.indexed and token.reading:
-            chain += [(c, token.start, token.end) for c in reading_key(token.reading)]
+# Between two words with readings, these join them into one compound (グローバル・サウス,
+# read as typed without the dot); other symbols and Latin words break the chain.
+_JOINING = frozenset("・=")
+
+
+def reading_chains(tokens: list[Token]) -> Iterator[list[tuple[Token, str]]]:
+    """Runs of consecutive tokens with readings, each token with its reading key (the
+    long-vowel mark resolved across tokens). A middle dot or ``=`` inside a run joins
+    it; whitespace is not a token, so words split by spaces chain as well."""
+    chain: list[tuple[Token, str]] = []
+    for token in tokens:
+        if token.indexed and token.reading:
+            chain.append((token, reading_key(token.reading, chain[-1][1] if chain else "")))
             continue
-        for i in range(len(chain) - 1):
-            yield (chain[i][0] + chain[i + 1][0], position + i, chain[i][1], chain[i + 1][2])
-        position += len(chain) + 1
+        if chain and not token.indexed and token.norm in _JOINING:
+            continue
+        if chain:
+            yield chain
         chain = []
+    if chain:
+        yield chain
+
+
+def reading_grams(tokens: list[Token]) -> Iterator[Gram]:
+    """Bigrams of the reading keys of each chain of tokens (``reading_chains``); each
+    gram points at the tokens its two characters came from."""
+    position = 0
+    for chain in reading_chains(tokens):
+        chars = [(c, token.start, token.end) for token, key in chain for c in key]
+        for i in range(len(chars) - 1):
+            yield (chars[i][0] + chars[i + 1][0], position + i, chars[i][1], chars[i + 1][2])
+        position += len(chars) + 1
 
 
 def query_grams(text: str) -> list[str]:

@@ -22,7 +22,7 @@ from functools import lru_cache
 from typing import Iterator
 
 from . import analysis
-from .textnorm import reading_key, to_katakana
+from .textnorm import to_katakana
 
 Span = tuple[int, int]
 Occurrence = tuple[int, int, int]  # position, start, end
@@ -44,18 +44,12 @@ def encode(text: str) -> str:
 
 
 def _chains(tokens: list[analysis.Token]) -> Iterator[str]:
-    """Each run of tokens with readings: the reading key, then one (start, end) per token
-    with its number of reading characters, as ``reading_grams`` chains them."""
-    chain, spans = "", []
-    for token in tokens + [None]:  # type: ignore[list-item]
-        if token is not None and token.indexed and token.reading:
-            key = reading_key(token.reading)
-            chain += key
-            spans.append(f"{len(key)},{token.start},{token.end}")
-            continue
-        if len(chain) >= 2:
-            yield chain + _SPANS + ";".join(spans)
-        chain, spans = "", []
+    """Each chain of readings (``analysis.reading_chains``): the reading keys, then one
+    (start, end) per token with its number of reading characters."""
+    for chain in analysis.reading_chains(tokens):
+        text = "".join(key for _, key in chain)
+        if len(text) >= 2:
+            yield text + _SPANS + ";".join(f"{len(key)},{token.start},{token.end}" for token, key in chain)
 
 
 def _runs(result: analysis.Analysis) -> Iterator[str]:

@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING, Iterable, Iterator, Protocol
 from . import analysis
 from . import querytree as qt
 from .errors import QueryError
-from .textnorm import is_kana, reading_key, romaji_to_katakana, to_katakana
+from .textnorm import is_kana, long_vowels_marked, reading_key, romaji_to_katakana, to_katakana
 
 if TYPE_CHECKING:
     from .bridge import Bridge
@@ -292,7 +292,8 @@ class _Builder:
         # The whole word is also looked up by its reading when it is kana (MeCab may take
         # a kana word for particles) and by its characters, which finds it where the
         # query and the text were segmented differently.
-        function_words_only = not groups and all(t.stop for t in everything if is_kana(t.surface))
+        loanword = self._loanword(lex.text)
+        function_words_only = not groups and all(t.stop for t in everything if is_kana(t.surface)) and not loanword
         reading = None if function_words_only else self._reading_alternative(lex.text, lex.fields, tokens)
         if not groups and reading is None:
             if tokens:
@@ -303,7 +304,7 @@ class _Builder:
             return None
         # Particles inside a quoted phrase are one character by nature, not a sign of a bad split.
         ngram = self._ngram_alternative(lex.text, lex.fields) if _oddly_split([t for t in everything if not t.stop]) else None
-        whole = [a for a in (ngram, reading) if a]
+        whole = [a for a in (ngram, reading) if a] + self._loanword_alternatives(loanword, lex.fields)
         if not groups:
             return self._record(lex.text, whole)
         if len(groups) == 1:
@@ -312,6 +313,28 @@ class _Builder:
         if not whole:
             return qt.all_of(parts)
         return qt.Or((qt.all_of(parts), self._record(lex.text, whole)))
+
+    def _loanword(self, text: str) -> tuple[str, ...]:
+        """The index terms of a loanword typed in hiragana (たいとる, つうる: タイトル,
+        ツール), which MeCab would read as particles and auxiliaries (た, いる); empty
+        when the text is not kana or its katakana form is not words of the index."""
+        spoken = "".join(c for c in text if c not in "・=")
+        if self.vocabulary is None or not is_kana(spoken) or spoken == to_katakana(spoken):
+            return ()
+        katakana = to_katakana(spoken)
+        for written in dict.fromkeys((katakana, long_vowels_marked(katakana))):
+            tokens = [t for t in analysis.analyze(written) if t.indexed]
+            if tokens and all(not t.stop and self.vocabulary.has_term("body", t.term) for t in tokens):
+                return tuple(t.term for t in tokens)
+        return ()
+
+    def _loanword_alternatives(self, terms: tuple[str, ...], fields: tuple[str, ...]) -> list[Alternative]:
+        """A loanword typed in hiragana is searched as its katakana words too: in titles
+        and headings (which have no reading field), and through the bridge."""
+        if not terms:
+            return []
+        found = [Alternative(f, terms, "reading") for f in fields]
+        return found + (self.expansions(terms) if "body" in fields else [])
 
     def phrase(self, lex: _Lex) -> qt.Node | None:
         tokens = [t for t in analysis.analyze(lex.text) if t.indexed]
@@ -379,11 +402,13 @@ class _Builder:
     def _reading_alternative(
         self, text: str, fields: tuple[str, ...], tokens: list[analysis.Token]
     ) -> Alternative | None:
-        """Kana (or romaji) words are also looked up by reading: てつどう finds 鉄道."""
+        """Kana (or romaji) words are also looked up by reading: てつどう finds 鉄道, and
+        ぐろーばるさうす (or ぐろおばる・さうす) finds グローバル・サウス."""
         if "body" not in fields or len(text) < 2:
             return None
-        if is_kana(text):
-            return Alternative("body_reading", tuple(analysis.query_grams(reading_key(to_katakana(text)))), "reading")
+        spoken = "".join(c for c in text if c not in "・=")  # a compound's dot is not read
+        if is_kana(spoken) and len(spoken) >= 2:
+            return Alternative("body_reading", tuple(analysis.query_grams(reading_key(to_katakana(spoken)))), "reading")
         if text.isascii() and text.isalpha() and len(text) >= 4 and len(tokens) == 1:
             if self.vocabulary is not None and self.vocabulary.has_term("body", tokens[0].term):
                 return None  # an English word the corpus knows: not romaji

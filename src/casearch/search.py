@@ -317,6 +317,7 @@ def _hit(stored: _StoredFields, parsed: ParsedQuery, key: Key, score: float, tra
     # Each unit's body spans are looked up once: they mark the snippet and explain the match.
     body = [unit_spans(offsets["body"], "body", unit) for unit in parsed.units]
     spans = merge_spans(span for found in body for spans in found.values() for span in spans)
+    direct = [span for found in body for via in DIRECT_VIAS for span in found.get(via, ())]
     matched = [m for unit, found in zip(parsed.units, body) if (m := _explain(fields, offsets, unit, found))]
     if not matched and fields["pid"] in translated:
         matched = [{"term": " ".join(u.label for u in parsed.units), "via": "translation"}]
@@ -324,7 +325,7 @@ def _hit(stored: _StoredFields, parsed: ParsedQuery, key: Key, score: float, tra
         doc_id=fields["doc_id"], title=fields["title"], lang=fields["lang"],
         section=fields["section"] or None,
         url=doc_url(fields["doc_id"], fields["section_no"]),
-        score=round(score, 4), snippet=make_snippet(fields["body"], spans), matched=matched,
+        score=round(score, 4), snippet=make_snippet(fields["body"], spans, direct=direct), matched=matched,
         counterpart=_counterpart(stored.reader, fields),
         date=fields.get("date") or None, source=(fields.get("meta") or {}).get("source"),
         section_no=fields["section_no"],
@@ -414,6 +415,7 @@ def stored_pairs(reader: Reader) -> Iterator[tuple[str, list[Pair]]]:
             yield owner, [Pair.from_stored(row) for row in (fields.get("meta") or {}).get("pairs", [])]
 
 
+DIRECT_VIAS = ("surface", "base", "reading")  # the words as typed, not a counterpart
 VIA_PREFERENCE = ("surface", "base", "gloss", "dictionary", "corpus", "glossary", "mined", "transliteration",
                   "translation", "reading")
 

@@ -25,7 +25,9 @@ from .offsets import Occurrence, Offsets
 from .querylang import Alternative, Unit
 
 SNIPPET_CHARS = 160
-_SENTENCE = re.compile(r"[^。！？!?.\n]*(?:[。！？!?]+[」』)）\"']*|\.(?=\s|$)|\n|$)")
+# A sentence runs to a terminator, a full stop before a space, a line end or the end; a
+# full stop inside a word (AR.ITC, 2.5) does not end it.
+_SENTENCE = re.compile(r"(?:[^。！？!?.\n]|\.(?![\s]|$))*(?:[。！？!?]+[」』)）\"']*|\.(?=\s|$)|\n|$)")
 
 Span = tuple[int, int]
 
@@ -111,9 +113,9 @@ def merge_spans(spans: Iterable[Span]) -> list[Span]:
 def sentences(text: str) -> list[Span]:
     """Spans of the sentences of ``text`` (terminators and closing brackets included).
 
-    >>> t = "一つ目。二つ目！Three. Four"
+    >>> t = "一つ目。二つ目！Three. Four is 2.5 (AR.ITC) long"
     >>> [t[a:b] for a, b in sentences(t)]
-    ['一つ目。', '二つ目！', 'Three.', ' Four']
+    ['一つ目。', '二つ目！', 'Three.', ' Four is 2.5 (AR.ITC) long']
     """
     found: list[Span] = []
     for match in _SENTENCE.finditer(text):
@@ -122,9 +124,10 @@ def sentences(text: str) -> list[Span]:
     return found
 
 
-def make_snippet(text: str, spans: Sequence[Span], size: int = SNIPPET_CHARS) -> str:
-    """HTML snippet of at most about ``size`` characters around the best matches."""
-    start, end = _choose_window(text, spans, size)
+def make_snippet(text: str, spans: Sequence[Span], size: int = SNIPPET_CHARS, direct: Sequence[Span] = ()) -> str:
+    """HTML snippet of at most about ``size`` characters around the best matches; where
+    the words as typed (``direct``, a subset of ``spans``) match, around those first."""
+    start, end = _choose_window(text, spans, size, direct)
     clipped = [(max(a, start), min(b, end)) for a, b in spans if a < end and b > start]
     html = highlight(text, clipped, start, end)
     prefix = "…" if start > 0 and not _at_sentence_start(text, start) else ""
@@ -149,15 +152,16 @@ def _flatten(text: str) -> str:
     return re.sub(r"\s*\n\s*", " ", text)
 
 
-def _choose_window(text: str, spans: Sequence[Span], size: int) -> Span:
+def _choose_window(text: str, spans: Sequence[Span], size: int, direct: Sequence[Span] = ()) -> Span:
     """The run of whole sentences (at most ``size`` characters, else cut around its first
-    match) holding the most distinct matched words, then the most matches, earliest
-    first. Linear in sentences and spans: the run's end only moves forward, and the
+    match) holding the most distinct words as typed (``direct``), then the most distinct
+    matched words, then the longest (a whole compound rather than a part of it), then
+    the most matches, earliest first. Linear in sentences and spans: the run's end only moves forward, and the
     spans inside a window are found by bisection."""
     bounds = sentences(text) or [(0, len(text))]
     ordered = sorted(spans)
     starts = [a for a, _ in ordered]
-    best: tuple[tuple[int, int, int], Span] | None = None
+    best: tuple[tuple[int, ...], Span] | None = None
     j = 0
     for i, (first_start, _) in enumerate(bounds):
         j = max(j, i)
@@ -168,7 +172,9 @@ def _choose_window(text: str, spans: Sequence[Span], size: int) -> Span:
             window = _cut_around(window, ordered, size)
         lo, hi = bisect_left(starts, window[0]), bisect_right(starts, window[1])
         inside = [s for s in ordered[lo:hi] if s[1] <= window[1]]
-        score = (len({text[a:b] for a, b in inside}), len(inside), -i)
+        distinct = {text[a:b] for a, b in inside}
+        typed = {text[a:b] for a, b in direct if window[0] <= a and b <= window[1]} if direct else set()
+        score = (len(typed), len(distinct), sum(map(len, distinct)), len(inside), -i)
         if best is None or score > best[0]:
             best = (score, window)
     assert best is not None

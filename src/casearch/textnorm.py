@@ -102,17 +102,51 @@ def to_katakana(text: str) -> str:
     return "".join(chr(ord(c) + 0x60) if "\u3041" <= c <= "\u3096" else c for c in text)
 
 
-def reading_key(katakana: str) -> str:
-    """A reading with voicing marks removed, so rendaku (所: ショ / ジョ) does not matter.
+def reading_key(katakana: str, before: str = "") -> str:
+    """A reading with voicing marks removed, so rendaku (所: ショ / ジョ) does not matter,
+    small kana written large, and the long-vowel mark written as the vowel it lengthens,
+    so that a loanword typed with its vowel spelled out (ぐろおばる) reads as written with
+    ー (グローバル). ``before``: the key of the reading just before, when this one
+    continues it. The key has one character per character of the reading.
 
-    >>> reading_key("セイユジョ"), reading_key("パイプ")
-    ('セイユシヨ', 'ハイフ')
+    >>> reading_key("セイユジョ"), reading_key("パイプ"), reading_key("グローバル"), reading_key("グロオバル")
+    ('セイユシヨ', 'ハイフ', 'クロオハル', 'クロオハル')
     """
     stripped = unicodedata.normalize("NFD", katakana).replace("\u3099", "").replace("\u309a", "")
-    return unicodedata.normalize("NFC", stripped).translate(_SMALL_KANA)
+    folded = unicodedata.normalize("NFC", stripped).translate(_SMALL_KANA)
+    if "ー" not in folded:
+        return folded
+    out: list[str] = []
+    previous = before[-1:] if before else ""
+    for c in folded:
+        if c == "ー":
+            c = _VOWEL.get(previous, c)
+        out.append(c)
+        previous = c
+    return "".join(out)
+
+
+def long_vowels_marked(katakana: str) -> str:
+    """A vowel written out after a kana of that vowel, written ー instead, as loanwords
+    are spelled (the reverse of what ``reading_key`` does with ー).
+
+    >>> long_vowels_marked("ツウル"), long_vowels_marked("ショオケエス"), long_vowels_marked("カイ")
+    ('ツール', 'ショーケース', 'カイ')
+    """
+    out: list[str] = []
+    for c in katakana:
+        if out and c in "アイウエオ" and _VOWEL.get(reading_key(out[-1])) == c:
+            c = "ー"
+        out.append(c)
+    return "".join(out)
 
 
 _SMALL_KANA = str.maketrans("ァィゥェォッャュョヮヵヶ", "アイウエオツヤユヨワカケ")
+# The vowel of each (voiceless, large) katakana, which a following ー lengthens.
+_VOWEL = {c: vowel for vowel, row in (
+    ("ア", "アカサタナハマヤラワ"), ("イ", "イキシチニヒミリヰ"), ("ウ", "ウクスツヌフムユル"),
+    ("エ", "エケセテネヘメレヱ"), ("オ", "オコソトノホモヨロヲ"),
+) for c in row}
 
 
 def fold_term(term: str) -> str:
