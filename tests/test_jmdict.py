@@ -586,3 +586,64 @@ def test_default_cache_is_in_the_home_folder(
     assert jmdict.default_cache_dir() == tmp_path / "home" / ".cache" / "casearch"
     assert lookup(fresh, [], ["railway"]) == jmdict.lookup_scan(fresh, [], ["railway"])
     assert len(_indexes(tmp_path / "home" / ".cache" / "casearch")) == 1
+
+
+# ------------------------------ the one-time build: progress, pruning, casearch prepare
+
+
+def test_build_reports_its_progress_up_to_one_once_the_index_is_in_place(fresh: Path, tmp_path: Path) -> None:
+    target = jmdict.index_path(fresh, tmp_path)
+    shares: list[tuple[float, bool]] = []
+    jmdict.build_index(fresh, target, lambda share: shares.append((share, target.exists())))
+    assert len(shares) > 2
+    assert [s for s, _ in shares] == sorted(s for s, _ in shares)
+    assert 0 < shares[0][0] < 1
+    assert shares[-1] == (1.0, True) and [s for s, _ in shares].count(1.0) == 1
+    assert not any(exists for _, exists in shares[:-1])  # 1.0 only once it can be opened
+
+
+def _aged(path: Path, days: float) -> Path:
+    when = time.time() - days * 86400
+    os.utime(path, (when, when))
+    return path
+
+
+def _file(path: Path, days_old: float) -> Path:
+    path.write_bytes(b"x")
+    return _aged(path, days_old)
+
+
+def test_build_prunes_only_derived_indexes_unused_for_a_week(fresh: Path, tmp_path: Path) -> None:
+    cache = tmp_path / "cache"
+    cache.mkdir()
+    days = jmdict.STALE_INDEX_DAYS
+    stale = _file(cache / f"{jmdict.INDEX_PREFIX}-v1-0123456789abcdef.sqlite", days + 1)
+    older_format = _file(cache / f"{jmdict.INDEX_PREFIX}-v0-fedcba9876543210.sqlite", days + 30)
+    recent = _file(cache / f"{jmdict.INDEX_PREFIX}-v1-aaaaaaaaaaaaaaaa.sqlite", days - 1)
+    database = _file(cache / "jamdict-54000000.db", days + 30)  # a decompressed .xz: not an index
+    other = _file(cache / "notes.sqlite", days + 30)
+    target = jmdict.index_path(fresh, cache)
+    jmdict.build_index(fresh, target)
+    assert not stale.exists() and not older_format.exists()
+    assert recent.exists() and database.exists() and other.exists()
+    assert jmdict.open_index(target, fresh) is not None
+
+
+def test_an_index_in_use_is_not_pruned(fresh: Path, tmp_path: Path) -> None:
+    """Its age is the time since a process last opened it, not since it was built: one
+    cache folder serves every checkout of the machine."""
+    assert lookup(fresh, [], TINY_EN, cache_dir=tmp_path)
+    (used,) = _indexes(tmp_path)
+    _aged(used, jmdict.STALE_INDEX_DAYS + 1)
+    jmdict.clear_memo()
+    assert lookup(fresh, [], TINY_EN, cache_dir=tmp_path)  # opens it: used again
+    assert time.time() - used.stat().st_mtime < 3600
+    other_db = tmp_path / "other" / "jamdict.db"
+    other_db.parent.mkdir()
+    other_db.write_bytes(fresh.read_bytes())
+    jmdict.build_index(other_db, jmdict.index_path(other_db, tmp_path))
+    assert used.exists() and len(_indexes(tmp_path)) == 2
+    _aged(used, jmdict.STALE_INDEX_DAYS + 1)
+    jmdict.build_index(other_db, jmdict.index_path(other_db, tmp_path / "x"))  # another folder
+    assert used.exists()
+    assert jmdict.prune_indexes(tmp_path, keep=jmdict.index_path(other_db, tmp_path)) == [used]

@@ -42,12 +42,14 @@ from .database import (
 from .derived import (
     INDEX_FORMAT,
     INDEX_PREFIX,
+    STALE_INDEX_DAYS,
     STALE_TEMP_SECONDS,
     build_index,
     database_identity,
     default_cache_dir,
     index_path,
     open_index,
+    prune_indexes,
 )
 from .entries import (
     gloss_head,
@@ -68,6 +70,7 @@ __all__ = [
     "PER_TERM",
     "SOURCE_DICTIONARY",
     "SOURCE_NAMES",
+    "STALE_INDEX_DAYS",
     "STALE_TEMP_SECONDS",
     "XZ_NAME",
     "Pair",
@@ -87,6 +90,7 @@ __all__ = [
     "normalize_ja",
     "open_index",
     "priority_rank",
+    "prune_indexes",
     "resolve_database",
     "strip_gloss",
 ]
