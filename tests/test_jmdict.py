@@ -647,3 +647,48 @@ def test_an_index_in_use_is_not_pruned(fresh: Path, tmp_path: Path) -> None:
     jmdict.build_index(other_db, jmdict.index_path(other_db, tmp_path / "x"))  # another folder
     assert used.exists()
     assert jmdict.prune_indexes(tmp_path, keep=jmdict.index_path(other_db, tmp_path)) == [used]
+
+
+def _prepare_cli(monkeypatch: pytest.MonkeyPatch, home: Path, db: Path | None, *args: str):
+    """``casearch ARGS`` in this process, with jamdict-data's database at ``db`` and the
+    derived index's folder under ``home`` (the default cache is ~/.cache/casearch)."""
+    from click.testing import CliRunner
+
+    from casearch.cli import main
+
+    monkeypatch.setenv("HOME", str(home))
+    monkeypatch.setattr(jmdict, "database_path", lambda cache_dir: db)
+    return CliRunner().invoke(main, list(args))
+
+
+def test_reindex_that_must_build_the_index_says_so_on_stderr(
+    fresh: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, corpus_dir: Path
+) -> None:
+    home = tmp_path / "home"
+    args = ["reindex", "--corpus", str(corpus_dir), "--index", str(tmp_path / "index")]
+    first = _prepare_cli(monkeypatch, home, fresh, *args)
+    assert first.exit_code == 0, first.output
+    assert first.stdout.startswith("added 2, updated 0, removed 0, skipped 0; ")
+    lines = first.stderr.splitlines()
+    building = [n for n, line in enumerate(lines) if line.startswith("building the dictionary look-up index, one time")]
+    assert len(building) >= 2 and any(lines[n].endswith(" %") for n in building)
+    (built,) = [line for line in lines if line.startswith("dictionary look-up index built in ")]
+    assert str(jmdict.index_path(fresh, home / ".cache" / "casearch")) in built
+    assert lines.index(built) > building[-1]
+    jmdict.clear_memo()  # the look-ups must go to the index again
+    again = _prepare_cli(monkeypatch, home, fresh, *args, "--full")
+    assert again.exit_code == 0, again.output
+    assert "dictionary look-up index" not in again.stderr  # built once: silent from now on
+
+
+def test_reindex_goes_on_when_the_index_cannot_be_built(
+    fresh: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, corpus_dir: Path
+) -> None:
+    home = tmp_path / "home"
+    home.mkdir()
+    (home / ".cache").write_text("a file where the cache folder should be")
+    args = ["reindex", "--corpus", str(corpus_dir), "--index", str(tmp_path / "index")]
+    result = _prepare_cli(monkeypatch, home, fresh, *args)
+    assert result.exit_code == 0, result.output
+    assert "the dictionary look-up index cannot be built" in result.stderr
+    assert "looked up the slow way" in result.stderr

@@ -18,11 +18,14 @@ Data flow
 5. :mod:`.lookups` holds :func:`lookup`, what callers use: Japanese terms through the
    database's own indexes, English words through the derived index, answers memoized
    per process.  It gives what :func:`lookup_scan` gives, which the tests check.
+6. :mod:`.prepare` builds the derived index ahead, telling a person how far it is
+   (:func:`prepare_index`: ``casearch prepare``, and a reindex before its look-ups), so
+   that the build is not 15-20 silent seconds inside the first look-up.
 
 Imports point one way: ``lookups`` uses ``derived`` and ``pairs``, which both use
-``entries``; all but ``entries`` open the database through ``database``.  (The look-ups
-are in ``lookups.py``, not ``lookup.py``: the function ``jmdict.lookup`` would hide a
-submodule of that name.)
+``entries``, and ``prepare`` uses ``derived``; all but ``entries`` open the database
+through ``database``.  (The look-ups are in ``lookups.py``, not ``lookup.py``: the
+function ``jmdict.lookup`` would hide a submodule of that name.)
 
 Nothing here touches the network.  The pairs are meant to be computed at reindex time
 and kept as a derived table beside the index, never copied into the repository.
@@ -61,6 +64,7 @@ from .entries import (
 )
 from .lookups import clear_memo, lookup
 from .pairs import PER_TERM, SOURCE_DICTIONARY, SOURCE_NAMES, Pair, lookup_scan
+from .prepare import Prepared, prepare_index
 
 __all__ = [
     "DB_NAME",
@@ -74,6 +78,7 @@ __all__ = [
     "STALE_TEMP_SECONDS",
     "XZ_NAME",
     "Pair",
+    "Prepared",
     "build_index",
     "clear_memo",
     "connect",
@@ -89,6 +94,7 @@ __all__ = [
     "normalize_gloss",
     "normalize_ja",
     "open_index",
+    "prepare_index",
     "priority_rank",
     "prune_indexes",
     "resolve_database",
