@@ -661,6 +661,45 @@ def _prepare_cli(monkeypatch: pytest.MonkeyPatch, home: Path, db: Path | None, *
     return CliRunner().invoke(main, list(args))
 
 
+def test_casearch_prepare_builds_the_index_once(
+    fresh: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    home = tmp_path / "home"
+    cache = home / ".cache" / "casearch"
+    first = _prepare_cli(monkeypatch, home, fresh, "prepare", "--index", str(tmp_path / "index"))
+    assert first.exit_code == 0, first.output
+    target = jmdict.index_path(fresh, cache)
+    assert jmdict.open_index(target, fresh) is not None
+    assert first.stderr.startswith(f"building the dictionary look-up index, one time, about 20 s, into {cache}\n")
+    assert " %\n" in first.stderr  # the tenths done
+    assert first.stdout.startswith("dictionary look-up index built in ")
+    assert f"s: {target} (" in first.stdout and first.stdout.count("\n") == 1
+    again = _prepare_cli(monkeypatch, home, fresh, "prepare", "--index", str(tmp_path / "index"))
+    assert again.exit_code == 0, again.output
+    size = f"{target.stat().st_size / 1e6:.1f} MB"
+    assert again.stdout == f"dictionary look-up index already there: {target} ({size})\n"
+    assert again.stderr == ""
+
+
+def test_casearch_prepare_without_jamdict_data_says_so(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    result = _prepare_cli(monkeypatch, tmp_path / "home", None, "prepare")
+    assert result.exit_code == 0, result.output
+    assert result.stdout.startswith("jamdict-data is not installed: nothing to prepare")
+    assert not (tmp_path / "home").exists()
+
+
+def test_casearch_prepare_says_why_it_cannot_build(
+    fresh: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    home = tmp_path / "home"
+    home.mkdir()
+    (home / ".cache").write_text("a file where the cache folder should be")
+    result = _prepare_cli(monkeypatch, home, fresh, "prepare")
+    assert result.exit_code == 1
+    assert "the dictionary look-up index cannot be built" in result.stderr
+    assert "Reindexing still works" in result.stderr
+
+
 def test_reindex_that_must_build_the_index_says_so_on_stderr(
     fresh: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, corpus_dir: Path
 ) -> None:
