@@ -18,7 +18,7 @@ $(BIN)/python:
 
 # Reinstall only when the project definition changes. Then what a first run would
 # otherwise pay for: the bytecode of src/ (0.3 s) and the dictionary's one-time look-up
-# index (about 20 s, 38 MB in ~/.cache/casearch; if it cannot be built, reindex builds
+# index (about 24 s, 38 MB in ~/.cache/casearch; if it cannot be built, reindex builds
 # it or does without, and says so).
 $(VENV)/.installed: pyproject.toml | $(BIN)/python
 	$(BIN)/python -m pip install --quiet -e '.[test,crosslingual,tantivy]'

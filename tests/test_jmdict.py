@@ -20,6 +20,7 @@ from casearch import jmdict
 from casearch.jmdict import database as jmdict_database
 from casearch.jmdict import derived as jmdict_derived
 from casearch.jmdict import pairs as jmdict_pairs
+from casearch.jmdict import prepare as jmdict_prepare
 from casearch.jmdict import Pair, gloss_head, lookup, normalize_gloss, priority_rank
 
 # --------------------------------------------------------------- pure functions
@@ -670,7 +671,8 @@ def test_casearch_prepare_builds_the_index_once(
     assert first.exit_code == 0, first.output
     target = jmdict.index_path(fresh, cache)
     assert jmdict.open_index(target, fresh) is not None
-    assert first.stderr.startswith(f"building the dictionary look-up index, one time, about 20 s, into {cache}\n")
+    expected = jmdict_prepare.EXPECTED_SECONDS
+    assert first.stderr.startswith(f"building the dictionary look-up index, one time, about {expected} s, into {cache}\n")
     assert " %\n" in first.stderr  # the tenths done
     assert first.stdout.startswith("dictionary look-up index built in ")
     assert f"s: {target} (" in first.stdout and first.stdout.count("\n") == 1

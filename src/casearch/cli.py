@@ -284,7 +284,7 @@ def prepare(index_dir: Path | None) -> None:
     """Build the dictionary look-up index now, once, if it is missing.
 
     Cross-lingual search looks English words up in JMdict through an index derived from
-    jamdict-data's database (about 20 s and 38 MB, kept in ~/.cache/casearch for every
+    jamdict-data's database (about 24 s and 38 MB, kept in ~/.cache/casearch for every
     later reindex). A reindex that finds it missing builds it too; this does it ahead
     (make runs it during the install). Progress goes to stderr; one line on stdout says
     where the index is, its size and the build's time, or that it was already there.

@@ -199,7 +199,7 @@ def indexed_profiles(reader) -> dict[str, mining.Profile]:
 
 def _dictionary_ready(db: Path, say: Callable[[str], None]) -> None:
     """The dictionary's derived index, built aloud before the look-ups need it: English
-    words are looked up through it, and a build inside the look-ups would be 15-20
+    words are looked up through it, and a build inside the look-ups would be 20-25
     silent seconds (``casearch prepare`` builds it ahead; see ``jmdict.prepare``)."""
     from .jmdict.prepare import prepare_index
 

@@ -20,7 +20,7 @@ Data flow
    per process.  It gives what :func:`lookup_scan` gives, which the tests check.
 6. :mod:`.prepare` builds the derived index ahead, telling a person how far it is
    (:func:`prepare_index`: ``casearch prepare``, and a reindex before its look-ups), so
-   that the build is not 15-20 silent seconds inside the first look-up.
+   that the build is not 20-25 silent seconds inside the first look-up.
 
 Imports point one way: ``lookups`` uses ``derived`` and ``pairs``, which both use
 ``entries``, and ``prepare`` uses ``derived``; all but ``entries`` open the database
