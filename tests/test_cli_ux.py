@@ -58,6 +58,15 @@ def test_progress_bar_redraws_one_line_on_a_terminal() -> None:
     assert set(bar) == {"█", "░"} and bar.count("█") == round(len(bar) / 4) and len(bar) >= 10
 
 
+def test_only_file_counts_move_the_bar() -> None:
+    """Other messages may carry numbers with a slash (a cache folder under /srv/2026/12)."""
+    screen = Terminal()
+    progress = ReindexProgress(screen, "bar", clock=lambda: 1.0)
+    progress("building the dictionary look-up index, one time, about 20 s, into /srv/2026/12/cache")
+    progress.close()
+    assert screen.getvalue() == "building the dictionary look-up index, one time, about 20 s, into /srv/2026/12/cache\n"
+
+
 def test_progress_is_plain_lines_off_a_terminal_and_nothing_when_quiet() -> None:
     pipe = io.StringIO()
     lines = ReindexProgress(pipe, ReindexProgress.mode_for(pipe, quiet=False))

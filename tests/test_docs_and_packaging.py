@@ -26,6 +26,14 @@ def test_every_cli_command_has_help_and_is_in_the_readme() -> None:
         assert f"casearch {name}" in readme, name
 
 
+def test_make_install_prepares_the_dictionary() -> None:
+    """``make serve`` and ``make test`` pay for the one-time dictionary build during the
+    install, not inside the first reindex."""
+    makefile = (REPO / "Makefile").read_text(encoding="utf-8")
+    recipe = makefile.split("$(VENV)/.installed:", 1)[1].split("\n\n", 1)[0]
+    assert recipe.index("pip install") < recipe.index("casearch prepare") < recipe.index("touch $@")
+
+
 def test_ci_runs_the_readme_test_command() -> None:
     assert "make test" in (REPO / ".ci" / "run").read_text(encoding="utf-8")
 

@@ -20,6 +20,7 @@ from casearch import jmdict
 from casearch.jmdict import database as jmdict_database
 from casearch.jmdict import derived as jmdict_derived
 from casearch.jmdict import pairs as jmdict_pairs
+from casearch.jmdict import prepare as jmdict_prepare
 from casearch.jmdict import Pair, gloss_head, lookup, normalize_gloss, priority_rank
 
 # --------------------------------------------------------------- pure functions
@@ -586,3 +587,149 @@ def test_default_cache_is_in_the_home_folder(
     assert jmdict.default_cache_dir() == tmp_path / "home" / ".cache" / "casearch"
     assert lookup(fresh, [], ["railway"]) == jmdict.lookup_scan(fresh, [], ["railway"])
     assert len(_indexes(tmp_path / "home" / ".cache" / "casearch")) == 1
+
+
+# ------------------------------ the one-time build: progress, pruning, casearch prepare
+
+
+def test_build_reports_its_progress_up_to_one_once_the_index_is_in_place(fresh: Path, tmp_path: Path) -> None:
+    target = jmdict.index_path(fresh, tmp_path)
+    shares: list[tuple[float, bool]] = []
+    jmdict.build_index(fresh, target, lambda share: shares.append((share, target.exists())))
+    assert len(shares) > 2
+    assert [s for s, _ in shares] == sorted(s for s, _ in shares)
+    assert 0 < shares[0][0] < 1
+    assert shares[-1] == (1.0, True) and [s for s, _ in shares].count(1.0) == 1
+    assert not any(exists for _, exists in shares[:-1])  # 1.0 only once it can be opened
+
+
+def _aged(path: Path, days: float) -> Path:
+    when = time.time() - days * 86400
+    os.utime(path, (when, when))
+    return path
+
+
+def _file(path: Path, days_old: float) -> Path:
+    path.write_bytes(b"x")
+    return _aged(path, days_old)
+
+
+def test_build_prunes_only_derived_indexes_unused_for_a_week(fresh: Path, tmp_path: Path) -> None:
+    cache = tmp_path / "cache"
+    cache.mkdir()
+    days = jmdict.STALE_INDEX_DAYS
+    stale = _file(cache / f"{jmdict.INDEX_PREFIX}-v1-0123456789abcdef.sqlite", days + 1)
+    older_format = _file(cache / f"{jmdict.INDEX_PREFIX}-v0-fedcba9876543210.sqlite", days + 30)
+    recent = _file(cache / f"{jmdict.INDEX_PREFIX}-v1-aaaaaaaaaaaaaaaa.sqlite", days - 1)
+    database = _file(cache / "jamdict-54000000.db", days + 30)  # a decompressed .xz: not an index
+    other = _file(cache / "notes.sqlite", days + 30)
+    target = jmdict.index_path(fresh, cache)
+    jmdict.build_index(fresh, target)
+    assert not stale.exists() and not older_format.exists()
+    assert recent.exists() and database.exists() and other.exists()
+    assert jmdict.open_index(target, fresh) is not None
+
+
+def test_an_index_in_use_is_not_pruned(fresh: Path, tmp_path: Path) -> None:
+    """Its age is the time since a process last opened it, not since it was built: one
+    cache folder serves every checkout of the machine."""
+    assert lookup(fresh, [], TINY_EN, cache_dir=tmp_path)
+    (used,) = _indexes(tmp_path)
+    _aged(used, jmdict.STALE_INDEX_DAYS + 1)
+    jmdict.clear_memo()
+    assert lookup(fresh, [], TINY_EN, cache_dir=tmp_path)  # opens it: used again
+    assert time.time() - used.stat().st_mtime < 3600
+    other_db = tmp_path / "other" / "jamdict.db"
+    other_db.parent.mkdir()
+    other_db.write_bytes(fresh.read_bytes())
+    jmdict.build_index(other_db, jmdict.index_path(other_db, tmp_path))
+    assert used.exists() and len(_indexes(tmp_path)) == 2
+    _aged(used, jmdict.STALE_INDEX_DAYS + 1)
+    jmdict.build_index(other_db, jmdict.index_path(other_db, tmp_path / "x"))  # another folder
+    assert used.exists()
+    assert jmdict.prune_indexes(tmp_path, keep=jmdict.index_path(other_db, tmp_path)) == [used]
+
+
+def _prepare_cli(monkeypatch: pytest.MonkeyPatch, home: Path, db: Path | None, *args: str):
+    """``casearch ARGS`` in this process, with jamdict-data's database at ``db`` and the
+    derived index's folder under ``home`` (the default cache is ~/.cache/casearch)."""
+    from click.testing import CliRunner
+
+    from casearch.cli import main
+
+    monkeypatch.setenv("HOME", str(home))
+    monkeypatch.setattr(jmdict, "database_path", lambda cache_dir: db)
+    return CliRunner().invoke(main, list(args))
+
+
+def test_casearch_prepare_builds_the_index_once(
+    fresh: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    home = tmp_path / "home"
+    cache = home / ".cache" / "casearch"
+    first = _prepare_cli(monkeypatch, home, fresh, "prepare", "--index", str(tmp_path / "index"))
+    assert first.exit_code == 0, first.output
+    target = jmdict.index_path(fresh, cache)
+    assert jmdict.open_index(target, fresh) is not None
+    expected = jmdict_prepare.EXPECTED_SECONDS
+    assert first.stderr.startswith(f"building the dictionary look-up index, one time, about {expected} s, into {cache}\n")
+    assert " %\n" in first.stderr  # the tenths done
+    assert first.stdout.startswith("dictionary look-up index built in ")
+    assert f"s: {target} (" in first.stdout and first.stdout.count("\n") == 1
+    again = _prepare_cli(monkeypatch, home, fresh, "prepare", "--index", str(tmp_path / "index"))
+    assert again.exit_code == 0, again.output
+    size = f"{target.stat().st_size / 1e6:.1f} MB"
+    assert again.stdout == f"dictionary look-up index already there: {target} ({size})\n"
+    assert again.stderr == ""
+
+
+def test_casearch_prepare_without_jamdict_data_says_so(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    result = _prepare_cli(monkeypatch, tmp_path / "home", None, "prepare")
+    assert result.exit_code == 0, result.output
+    assert result.stdout.startswith("jamdict-data is not installed: nothing to prepare")
+    assert not (tmp_path / "home").exists()
+
+
+def test_casearch_prepare_says_why_it_cannot_build(
+    fresh: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    home = tmp_path / "home"
+    home.mkdir()
+    (home / ".cache").write_text("a file where the cache folder should be")
+    result = _prepare_cli(monkeypatch, home, fresh, "prepare")
+    assert result.exit_code == 1
+    assert "the dictionary look-up index cannot be built" in result.stderr
+    assert "Reindexing still works" in result.stderr
+
+
+def test_reindex_that_must_build_the_index_says_so_on_stderr(
+    fresh: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, corpus_dir: Path
+) -> None:
+    home = tmp_path / "home"
+    args = ["reindex", "--corpus", str(corpus_dir), "--index", str(tmp_path / "index")]
+    first = _prepare_cli(monkeypatch, home, fresh, *args)
+    assert first.exit_code == 0, first.output
+    assert first.stdout.startswith("added 2, updated 0, removed 0, skipped 0; ")
+    lines = first.stderr.splitlines()
+    building = [n for n, line in enumerate(lines) if line.startswith("building the dictionary look-up index, one time")]
+    assert len(building) >= 2 and any(lines[n].endswith(" %") for n in building)
+    (built,) = [line for line in lines if line.startswith("dictionary look-up index built in ")]
+    assert str(jmdict.index_path(fresh, home / ".cache" / "casearch")) in built
+    assert lines.index(built) > building[-1]
+    jmdict.clear_memo()  # the look-ups must go to the index again
+    again = _prepare_cli(monkeypatch, home, fresh, *args, "--full")
+    assert again.exit_code == 0, again.output
+    assert "dictionary look-up index" not in again.stderr  # built once: silent from now on
+
+
+def test_reindex_goes_on_when_the_index_cannot_be_built(
+    fresh: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, corpus_dir: Path
+) -> None:
+    home = tmp_path / "home"
+    home.mkdir()
+    (home / ".cache").write_text("a file where the cache folder should be")
+    args = ["reindex", "--corpus", str(corpus_dir), "--index", str(tmp_path / "index")]
+    result = _prepare_cli(monkeypatch, home, fresh, *args)
+    assert result.exit_code == 0, result.output
+    assert "the dictionary look-up index cannot be built" in result.stderr
+    assert "looked up the slow way" in result.stderr

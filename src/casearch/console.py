@@ -19,7 +19,7 @@ if TYPE_CHECKING:  # the CLI imports this module for every command; keep it ligh
     from .search import SearchResult
     from .stats import IndexStats
 
-_COUNT = re.compile(r"(\d+)\s*/\s*(\d+)")
+_COUNT = re.compile(r"^indexed (\d+)/(\d+) files")  # only this moves the bar: a path may hold 12/34
 _MARK_OPEN, _MARK_CLOSE = "\x00", "\x01"
 
 
@@ -27,8 +27,8 @@ class ReindexProgress:
     """A ``progress(message)`` callback for ``index.reindex``.
 
     ``mode`` is "bar" (redraw one line on a terminal), "lines" (print each message) or
-    "quiet" (print nothing). Messages carrying "N/T" move the bar; any other message is
-    printed above it.
+    "quiet" (print nothing). Messages "indexed N/T files" move the bar; any other message
+    is printed above it.
     """
 
     def __init__(self, stream: TextIO, mode: str, clock: Callable[[], float] = time.monotonic) -> None:

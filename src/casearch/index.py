@@ -53,6 +53,7 @@ INDEX_FORMAT = f"{SCHEMA_VERSION}.{analysis.ANALYSIS_VERSION}"
 CURRENT_FILE = "CURRENT"
 RACY_NS = 2_000_000_000  # a file modified this recently may change again within the same mtime
 LOCK_FILE = ".reindex.lock"
+JMDICT_CACHE = "jmdict-cache"  # in the index folder: jamdict.db when an install ships only the .xz
 
 Progress = Callable[[str], None]
 Phase = Callable[[str], None]  # told "files-added", "segments-written", "committed", "current-swapped"
@@ -289,7 +290,7 @@ def _read_reserved(corpus_dir: Path, name: str, max_bytes: int, skipped: list[Sk
 def _dictionary(index_dir: Path, say: Progress) -> Path | None:
     from . import jmdict
 
-    db = jmdict.database_path(index_dir / "jmdict-cache")
+    db = jmdict.database_path(index_dir / JMDICT_CACHE)
     if db is None:
         say("jamdict-data is not installed: cross-lingual pairs come from glosses, the corpus and the glossary only")
     return db
@@ -315,7 +316,7 @@ def user_dictionary_path(generation: Path) -> Path | None:
 def _build_generation(path: Path, files: list[CorpusFile], report: ReindexReport, context: _Context) -> None:
     writer = context.backend.create(path, context.phase)
     try:
-        documents = DocumentRecords(writer, context.dictionary, passage_records)
+        documents = DocumentRecords(writer, context.dictionary, passage_records, context.say)
         jobs = parallel.jobs_for(len(files), context.jobs)
         if jobs > 1 and hasattr(context.backend, "part_writer"):
             parallel.add_in_parts(
@@ -343,7 +344,7 @@ def _update_generation(path: Path, files: list[CorpusFile], report: ReindexRepor
         indexed, glossary_digest = indexed_records(reader)
         writer = context.backend.update(path, context.phase)
         try:
-            documents = DocumentRecords(writer, context.dictionary, passage_records)
+            documents = DocumentRecords(writer, context.dictionary, passage_records, context.say)
             seen: set[str] = set()
             for n, file in enumerate(files, start=1):
                 seen.add(file.doc_id)

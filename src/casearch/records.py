@@ -5,7 +5,8 @@
     DocumentRecords     adds the passages through a writer, gathers the document's bridge
                         pairs from the tokens the indexer just produced (analysis results
                         are cached, so nothing is analyzed twice), looks up dictionary
-                        pairs for all documents of the run in one batch, and writes two
+                        pairs for all documents of the run in one batch (building the
+                        dictionary's look-up index first, aloud, if it is missing), and writes two
                         records per document: kind "doc" (path, digest: small, read by
                         every reindex) and kind "pairs" (its bridge pairs); a third, kind
                         "profile", holds its content terms per section for mining
@@ -22,6 +23,7 @@ postings they describe.
 from __future__ import annotations
 
 import dataclasses
+import sqlite3
 import time
 from collections import defaultdict
 from dataclasses import dataclass, field
@@ -79,10 +81,13 @@ class _Pending:
 class DocumentRecords:
     """Writes documents through an engine writer; ``finish()`` before committing."""
 
-    def __init__(self, writer, dictionary: Path | None, records=passage_records) -> None:
+    def __init__(
+        self, writer, dictionary: Path | None, records=passage_records, say: Callable[[str], None] | None = None,
+    ) -> None:
         self.writer = writer
         self.dictionary = dictionary
         self.records = records
+        self.say = say or (lambda message: None)
         self.pending: list[_Pending] = []
         self.pairs_by_owner: dict[str, list[bridge.Pair]] = {}  # for ``bridgestore`` after the commit
         self.mining_seconds = 0.0  # time spent profiling and mining (the benchmark reports it)
@@ -132,6 +137,8 @@ class DocumentRecords:
         self.mining_seconds += time.perf_counter() - began
         japanese = set().union(*(p.japanese for p in self.pending))
         english = set().union(*(p.english for p in self.pending))
+        if english and self.dictionary is not None:
+            _dictionary_ready(self.dictionary, self.say)
         found = bridge.dictionary_pairs(self.dictionary, japanese, english)
         if agreement is not None:
             found = [_weighed(pair, agreement) for pair in found]
@@ -188,6 +195,21 @@ def indexed_profiles(reader) -> dict[str, mining.Profile]:
             tuple(tuple(section) for section in stored.get("shared", ())),
             tuple(stored.get("not_loanwords", ())))
     return profiles
+
+
+def _dictionary_ready(db: Path, say: Callable[[str], None]) -> None:
+    """The dictionary's derived index, built aloud before the look-ups need it: English
+    words are looked up through it, and a build inside the look-ups would be 20-25
+    silent seconds (``casearch prepare`` builds it ahead; see ``jmdict.prepare``)."""
+    from .jmdict.prepare import prepare_index
+
+    try:
+        prepared = prepare_index(db, say=say)
+    except (OSError, sqlite3.Error, RuntimeError, KeyError) as exc:  # RuntimeError, KeyError: no home folder
+        say(f"the dictionary look-up index cannot be built ({exc}): English words are looked up the slow way")
+        return
+    if prepared.built:
+        say(prepared.summary())
 
 
 def _weighed(pair: bridge.Pair, agreement: mining.Cooccurrence) -> bridge.Pair:

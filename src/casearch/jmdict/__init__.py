@@ -18,11 +18,14 @@ Data flow
 5. :mod:`.lookups` holds :func:`lookup`, what callers use: Japanese terms through the
    database's own indexes, English words through the derived index, answers memoized
    per process.  It gives what :func:`lookup_scan` gives, which the tests check.
+6. :mod:`.prepare` builds the derived index ahead, telling a person how far it is
+   (:func:`prepare_index`: ``casearch prepare``, and a reindex before its look-ups), so
+   that the build is not 20-25 silent seconds inside the first look-up.
 
 Imports point one way: ``lookups`` uses ``derived`` and ``pairs``, which both use
-``entries``; all but ``entries`` open the database through ``database``.  (The look-ups
-are in ``lookups.py``, not ``lookup.py``: the function ``jmdict.lookup`` would hide a
-submodule of that name.)
+``entries``, and ``prepare`` uses ``derived``; all but ``entries`` open the database
+through ``database``.  (The look-ups are in ``lookups.py``, not ``lookup.py``: the
+function ``jmdict.lookup`` would hide a submodule of that name.)
 
 Nothing here touches the network.  The pairs are meant to be computed at reindex time
 and kept as a derived table beside the index, never copied into the repository.
@@ -42,12 +45,14 @@ from .database import (
 from .derived import (
     INDEX_FORMAT,
     INDEX_PREFIX,
+    STALE_INDEX_DAYS,
     STALE_TEMP_SECONDS,
     build_index,
     database_identity,
     default_cache_dir,
     index_path,
     open_index,
+    prune_indexes,
 )
 from .entries import (
     gloss_head,
@@ -59,6 +64,7 @@ from .entries import (
 )
 from .lookups import clear_memo, lookup
 from .pairs import PER_TERM, SOURCE_DICTIONARY, SOURCE_NAMES, Pair, lookup_scan
+from .prepare import Prepared, prepare_index
 
 __all__ = [
     "DB_NAME",
@@ -68,9 +74,11 @@ __all__ = [
     "PER_TERM",
     "SOURCE_DICTIONARY",
     "SOURCE_NAMES",
+    "STALE_INDEX_DAYS",
     "STALE_TEMP_SECONDS",
     "XZ_NAME",
     "Pair",
+    "Prepared",
     "build_index",
     "clear_memo",
     "connect",
@@ -86,7 +94,9 @@ __all__ = [
     "normalize_gloss",
     "normalize_ja",
     "open_index",
+    "prepare_index",
     "priority_rank",
+    "prune_indexes",
     "resolve_database",
     "strip_gloss",
 ]

@@ -2,7 +2,7 @@
 
 English -> Japanese needs every gloss normalized before it can be matched, which the
 scan (:func:`.pairs.lookup_scan`) does at every call.  The derived index does it once
-per jamdict database file (8-10 s, 38 MB): :func:`build_index` writes it into the
+per jamdict database file (20-25 s on 2 cores, more under load; 38 MB): :func:`build_index` writes it into the
 caller's ``cache_dir`` (default :func:`default_cache_dir`, ``~/.cache/casearch``; this
 package reads no environment), :func:`open_index` accepts it only when it is whole and
 was built from the database as it is now, and :func:`_index` builds it when missing,
@@ -28,7 +28,10 @@ stale, cut short or damaged.  The index holds, in B-trees keyed by the gloss:
 The file is built in a temporary file of the cache folder and renamed over the final
 name (``os.replace``): readers see a whole index or none, and two processes building at
 once each write their own temporary file (the last rename wins, both are whole).
-Japanese -> English already uses the database's own indexes and is not copied.
+A build tells an optional ``progress`` callback how far it is (a fraction), and removes
+the indexes of the folder that nobody has used for STALE_INDEX_DAYS
+(:func:`prune_indexes`).  Japanese -> English already uses the database's own indexes
+and is not copied.
 """
 
 from __future__ import annotations
@@ -40,6 +43,7 @@ import sqlite3
 import tempfile
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import NamedTuple
 
@@ -62,6 +66,11 @@ from .entries import (
 INDEX_FORMAT = 1  # bump whenever the derived index's layout or meaning changes
 INDEX_PREFIX = "jmdict-index"
 STALE_TEMP_SECONDS = 3600  # temporary files older than this are left-overs of a crash
+STALE_INDEX_DAYS = 7  # an index of the cache folder unused this long is removed by a build
+_GLOSS_SHARE = 0.75  # measured: the gloss table takes about 3/4 of a build, the names the rest
+
+#: Told the share of the build done so far, from 0 to 1 (1.0 once, at the end).
+BuildProgress = Callable[[float], None]
 
 _INDEX_SCHEMA = """
 PRAGMA journal_mode = OFF;
@@ -135,10 +144,18 @@ def index_path(db: Path, cache_dir: Path) -> Path:
     return cache_dir / f"{INDEX_PREFIX}-v{INDEX_FORMAT}-{digest[:16]}.sqlite"
 
 
-def build_index(db: Path, target: Path) -> None:
-    """Build the derived index of ``db`` into ``target``: temporary file, then rename."""
+def build_index(db: Path, target: Path, progress: BuildProgress | None = None) -> None:
+    """Build the derived index of ``db`` into ``target``: temporary file, then rename.
+
+    ``progress`` is told the share done after each chunk of entries (about a hundred
+    calls, the last with 1.0 once the index is in place).  Left-overs are cleared from
+    the folder first: crashed builds' temporary files and unused indexes
+    (:func:`prune_indexes`).
+    """
+    report = progress or (lambda share: None)
     target.parent.mkdir(parents=True, exist_ok=True)
     _remove_stale_temp_files(target.parent)
+    prune_indexes(target.parent, keep=target)
     identity = database_identity(db)
     fd, tmp_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
     os.close(fd)
@@ -151,8 +168,8 @@ def build_index(db: Path, target: Path) -> None:
             gc.disable()  # hundreds of thousands of small objects and no cycles
             try:
                 versions = dict(src.execute("SELECT key, value FROM meta"))
-                glosses = _write_glosses(src, out)
-                names = _write_names(src, out)
+                glosses = _write_glosses(src, out, lambda share: report(_GLOSS_SHARE * share))
+                names = _write_names(src, out, lambda share: report(_GLOSS_SHARE + (1 - _GLOSS_SHARE) * share))
             finally:
                 if collecting:
                     gc.enable()
@@ -179,9 +196,10 @@ def build_index(db: Path, target: Path) -> None:
         Path(tmp_name).unlink(missing_ok=True)
         raise
     _fsync_dir(target.parent)
+    report(1.0)
 
 
-def _write_glosses(src: sqlite3.Connection, out: sqlite3.Connection) -> int:
+def _write_glosses(src: sqlite3.Connection, out: sqlite3.Connection, progress: BuildProgress) -> int:
     """The ``gloss`` table: entries are read in idseq order, a chunk at a time.
 
     ``full`` is both what the scan matches (:func:`normalize_gloss`) and what it derives
@@ -191,7 +209,7 @@ def _write_glosses(src: sqlite3.Connection, out: sqlite3.Connection) -> int:
     out.execute("CREATE TEMP TABLE gloss_rows AS SELECT * FROM gloss WHERE 0")
     ids = [i for (i,) in src.execute("SELECT DISTINCT idseq FROM Sense ORDER BY idseq")]
     gid = 0
-    for chunk in _chunks(ids, 4 * CHUNK):
+    for done, chunk in enumerate(_chunks(ids, 4 * CHUNK), start=1):
         rows = []
         for entry in load_entries(src, chunk).values():
             for sense in entry.usable_senses(SKIP_MISC_EN)[:1]:
@@ -206,14 +224,18 @@ def _write_glosses(src: sqlite3.Connection, out: sqlite3.Connection) -> int:
                     facts = (full, proper, qualified, form.text, *form.rank, position)
                     rows += [(k, gid, *facts, entry.idseq) for k in dict.fromkeys(keys) if k]
         out.executemany("INSERT INTO gloss_rows VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)
+        progress(0.9 * min(done * 4 * CHUNK / len(ids), 1.0))  # the sort below: the last 10 %
     out.execute("INSERT INTO gloss SELECT * FROM gloss_rows ORDER BY key, gid")
+    progress(1.0)
     out.execute("DROP TABLE gloss_rows")
     return gid
 
 
-def _write_names(src: sqlite3.Connection, out: sqlite3.Connection) -> int:
+def _write_names(src: sqlite3.Connection, out: sqlite3.Connection, progress: BuildProgress) -> int:
     """The ``name`` table: JMnedict entries by normalized English gloss."""
     out.execute("CREATE TEMP TABLE name_rows (word TEXT, idseq INTEGER)")
+    (total,) = src.execute("SELECT count(*) FROM NETransGloss").fetchone()
+    read = 0
     sql = (
         "SELECT t.idseq, g.text FROM NETranslation t JOIN NETransGloss g ON g.tid = t.ID"
         " WHERE +g.lang = 'eng'"
@@ -223,6 +245,8 @@ def _write_names(src: sqlite3.Connection, out: sqlite3.Connection) -> int:
         words = [(normalize_gloss(text), idseq) for idseq, text in rows]
         words = [w for w in words if len(w[0]) >= MIN_NAME_WORD]
         out.executemany("INSERT INTO name_rows VALUES (?, ?)", words)
+        read += len(rows)
+        progress(0.8 * min(read / total, 1.0))  # the sort below: the last 20 %
     out.execute("INSERT OR IGNORE INTO name SELECT word, idseq FROM name_rows ORDER BY word, idseq")
     out.execute("DROP TABLE name_rows")
     return out.execute("SELECT count(*) FROM name").fetchone()[0]
@@ -236,6 +260,49 @@ def _remove_stale_temp_files(folder: Path) -> None:
                 path.unlink()
         except OSError:
             pass
+
+
+def prune_indexes(folder: Path, keep: Path, max_age_days: float = STALE_INDEX_DAYS) -> list[Path]:
+    """Remove the derived indexes of ``folder`` other than ``keep`` that nobody has used
+    for ``max_age_days``; the paths removed.
+
+    An index is named by the format, the code fingerprint and the database's size and
+    mtime, so a new virtual environment (jamdict-data installed again), a new jamdict-data
+    or any edit of the code that computes the rows gets a new file -- 38 MB each -- and
+    nothing else ever deletes the old one.  One cache folder serves every checkout and
+    environment of the machine, so an index is removed only once unused: its mtime is
+    set when it is built and renewed when a process first opens it (:func:`_mark_used`),
+    so one still in use elsewhere is kept (or, at worst, built again there).  Files
+    that are not derived indexes (a decompressed database, anything else) are left
+    alone; temporary files have their own rule (STALE_TEMP_SECONDS).
+    """
+    removed = []
+    cutoff = time.time() - max_age_days * 86400
+    for path in folder.glob(f"{INDEX_PREFIX}-v*.sqlite"):
+        if path.name == keep.name:
+            continue
+        try:
+            if path.is_file() and path.stat().st_mtime < cutoff:
+                path.unlink()
+                removed.append(path)
+        except OSError:
+            pass  # another process removed it, or the folder is read-only: not ours to fix
+    return removed
+
+
+_MARKED: set[Path] = set()  # indexes whose mtime this process has renewed
+
+
+def _mark_used(path: Path) -> None:
+    """Renew the mtime of an index the first time this process opens it: the age
+    :func:`prune_indexes` judges by is the time since it was last used."""
+    if path in _MARKED:
+        return
+    _MARKED.add(path)
+    try:
+        os.utime(path)
+    except OSError:
+        pass  # a read-only cache: it is then never pruned by us either
 
 
 def _fsync_dir(folder: Path) -> None:
@@ -300,6 +367,8 @@ def _index(db: Path, cache_dir: Path) -> sqlite3.Connection | None:
     """The derived index, built when missing, stale or damaged; ``None`` if it cannot be."""
     target = index_path(db, cache_dir)
     con = open_index(target, db)
+    if con is not None:
+        _mark_used(target)
     if con is not None or target in _UNBUILDABLE:
         return con
     with _BUILD_LOCK:

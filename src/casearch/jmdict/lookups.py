@@ -20,6 +20,7 @@ from typing import TypeVar
 
 from .database import connect
 from .derived import (
+    _MARKED,
     _UNBUILDABLE,
     GlossRow,
     _index,
@@ -82,9 +83,11 @@ def _memo(db: Path) -> _Memo:
 
 
 def clear_memo() -> None:
-    """Forget the answers memoized in this process (the on-disk index is kept)."""
+    """Forget what this process memoized: answers, failed builds, indexes marked used
+    (the on-disk index is kept)."""
     _MEMOS.clear()
     _UNBUILDABLE.clear()
+    _MARKED.clear()
 
 
 # ---------------------------------------------------------------------------- API
