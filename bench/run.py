@@ -13,7 +13,8 @@
                 each engine's own tables (report.py), on stdout and in --md-out; raw
                 figures in --json-out
 
-``--limit N`` builds a corpus of N pages per language and runs short (< 2 minutes).
+``--limit N`` builds a corpus of N pages per language and runs short (about 5 minutes on
+2 shared cores).
 ``--snapshot HEAD`` (or ``worktree``) measures a frozen copy of the code in the work
 folder, so that edits made by other people during a long run do not mix in.
 """

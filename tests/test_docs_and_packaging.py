@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 import zipfile
@@ -17,6 +18,21 @@ from conftest import REPO
 def test_readme_first_screen_has_the_two_commands() -> None:
     first_screen = "\n".join((REPO / "README.md").read_text(encoding="utf-8").splitlines()[:25])
     assert "make serve" in first_screen and "make test" in first_screen
+
+
+def test_readme_says_where_the_casearch_command_is() -> None:
+    # make installs it in .venv/bin, which is on nobody's PATH: the examples need the hint.
+    first_screen = "\n".join((REPO / "README.md").read_text(encoding="utf-8").splitlines()[:25])
+    assert ".venv/bin" in first_screen
+
+
+def test_readme_curl_examples_send_ascii_urls() -> None:
+    # waitress answers a raw UTF-8 request target with a plain-text 400 "Bad URI".
+    readme = (REPO / "README.md").read_text(encoding="utf-8")
+    urls = [url for line in readme.splitlines() if line.strip().startswith("$ curl")
+            for url in re.findall(r"https?://[^\s']+", line)]
+    assert urls
+    assert [url for url in urls if not url.isascii()] == []
 
 
 def test_every_cli_command_has_help_and_is_in_the_readme() -> None:
