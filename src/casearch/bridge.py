@@ -254,6 +254,17 @@ def _as_one_word(counterpart: Counterpart) -> Counterpart:
     return Counterpart("body", (tokens[0].term,), counterpart.via, "", counterpart.confidence)
 
 
+LOOKED_UP = 3  # a query word's dictionary senses worth searching
+
+
+def looked_up_counterparts(db: Path | None, written: str) -> list[Counterpart]:
+    """English counterparts of a Japanese word the corpus did not pair, looked up in the
+    dictionary at query time (JMdict's own order and weights), most trusted first."""
+    pairs = [p for p in dictionary_pairs(db, [written], []) if p.ja == written and p.en_terms]
+    pairs.sort(key=lambda p: -p.confidence)
+    return [Counterpart("body", p.en_terms, "dictionary", p.en, p.confidence) for p in pairs[:LOOKED_UP]]
+
+
 def pair_keys(pair: Pair) -> tuple[tuple[str, ...], tuple[str, ...]]:
     """The query terms that reach this pair from either side (``bridgestore`` files
     each pair under these)."""
@@ -326,6 +337,11 @@ class Bridge:
             if counterpart.confidence >= MIN_CONFIDENCE:
                 best.setdefault((counterpart.field, counterpart.terms), counterpart)
         return list(best.values())[:limit]
+
+    def looked_up(self, written: str) -> list[Counterpart]:
+        """A Japanese word's English counterparts from the dictionary (none here: an
+        in-memory bridge has no dictionary; see ``bridgestore.BridgeStore``)."""
+        return []
 
     def matching(self, text: str) -> list[Pair]:
         """Pairs whose Japanese or English side contains ``text`` (for the CLI)."""

@@ -29,7 +29,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Iterable, Iterator
 
-from .bridge import MAX_COUNTERPARTS, Bridge, Counterpart, Pair, pair_keys
+from .bridge import MAX_COUNTERPARTS, Bridge, Counterpart, Pair, looked_up_counterparts, pair_keys
 
 STORE_FILE = "bridge.sqlite"
 GLOSSARY_OWNER = "glossary"
@@ -135,8 +135,10 @@ def ensure(generation: Path, stamp: int, owners) -> None:
 class BridgeStore:
     """The ``Bridge`` interface over the store of one generation; shared by threads."""
 
-    def __init__(self, generation: Path) -> None:
+    def __init__(self, generation: Path, dictionary: Path | None = None) -> None:
+        """``dictionary``: jamdict-data's database, for query words the corpus did not pair."""
         self.path = generation / STORE_FILE
+        self.dictionary = dictionary
         self._local = threading.local()
         self._lock = threading.Lock()
         self._memo: OrderedDict[tuple[str, ...], list[Counterpart]] = OrderedDict()
@@ -164,6 +166,10 @@ class BridgeStore:
             if len(self._memo) > MEMO:
                 self._memo.popitem(last=False)
         return found[:limit]
+
+    def looked_up(self, written: str) -> list[Counterpart]:
+        """A Japanese word's English counterparts from the dictionary (memoized there)."""
+        return looked_up_counterparts(self.dictionary, written)
 
     @property
     def pairs(self) -> list[Pair]:

@@ -32,7 +32,7 @@ from pathlib import Path
 from .errors import CorpusError, CorpusMissing
 
 DOCUMENT_SUFFIXES = (".md", ".txt")
-RESERVED_FILES = ("_glossary.tsv", "_userdict.csv")
+RESERVED_FILES = ("_glossary.tsv", "_userdict.csv", "_synonyms.tsv")
 MAX_PASSAGE_CHARS = 2000
 # Titles and headings are stored (and analyzed) again on every passage, front-matter values
 # are stored on every passage: a bound keeps one odd file (a 20 MB text on one line) from

@@ -38,13 +38,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Iterator
 
-from . import analysis, bridgestore, config, engines, parallel, userdict
+from . import analysis, bridgestore, config, engines, parallel, synonyms, userdict
 from .engines.base import Backend, Reader, Writer
 from .bridge import GLOSSARY_FILE, Pair, glossary_pairs
 from .corpus import CorpusFile, Document, Skipped, discover, digest_of, read_bytes, read_document, read_reserved
 from .records import (
     DOC_KIND, GLOSSARY_KIND, GLOSSARY_PID, MINED_PID, DocumentRecords, glossary_record, indexed_profiles,
-    passage_records,
+    passage_records, synonyms_record,
 )
 from .errors import CorpusError, EngineMismatch, IndexLocked, IndexMissing, IndexUnusable
 
@@ -204,7 +204,10 @@ def reindex(
         files, skipped = discover(corpus_dir)
         user_words = _read_reserved(corpus_dir, userdict.FILE_NAME, max_file_bytes, skipped)
         glossary = _read_reserved(corpus_dir, GLOSSARY_FILE, max_file_bytes, skipped)
-        context = _Context(max_file_bytes, say, phase, glossary, _dictionary(index_dir, say), backend, jobs)
+        user_synonyms = _read_reserved(corpus_dir, synonyms.FILE_NAME, max_file_bytes, skipped)
+        context = _Context(
+            max_file_bytes, say, phase, glossary, _dictionary(index_dir, say), backend, jobs, user_synonyms
+        )
         previous_words = (read_current_or_none(index_dir) or {}).get("userdict", "")
         userdict_text, userdict_digest = user_words or ("", previous_words)  # unreadable: as before
         current = _usable_current(index_dir, full, userdict_digest, say, backend)
@@ -272,6 +275,7 @@ class _Context:
     dictionary: Path | None  # jamdict-data's database, when installed
     backend: Backend
     jobs: int | None = None  # processes for a full build (None: chosen by corpus size)
+    synonyms: tuple[str, str] | None = None  # _synonyms.tsv: text, digest; None when unreadable
 
 
 def _read_reserved(corpus_dir: Path, name: str, max_bytes: int, skipped: list[Skipped]) -> tuple[str, str] | None:
@@ -331,6 +335,7 @@ def _build_generation(path: Path, files: list[CorpusFile], report: ReindexReport
                 _tick(context.say, n, len(files))
         documents.finish()
         glossary = _write_glossary(writer, context, replace=False)
+        _write_synonyms(writer, context, replace=False)
         _commit(writer, context)
     except BaseException:
         writer.cancel()
@@ -359,6 +364,9 @@ def _update_generation(path: Path, files: list[CorpusFile], report: ReindexRepor
             glossary = None
             if context.glossary is not None and glossary_digest != context.glossary[1]:
                 glossary = _write_glossary(writer, context, replace=True)
+            synonyms_digest = next(iter(reader.records(synonyms.SYNONYMS_KIND)), {}).get("digest")
+            if context.synonyms is not None and synonyms_digest != context.synonyms[1]:
+                _write_synonyms(writer, context, replace=synonyms_digest is not None)
             _commit(writer, context)
         except BaseException:
             writer.cancel()
@@ -405,6 +413,18 @@ def _write_glossary(writer: Writer, context: _Context, replace: bool) -> list[Pa
         context.say(problem)
     writer.add(glossary_record(pairs, digest))
     return pairs
+
+
+def _write_synonyms(writer: Writer, context: _Context, replace: bool) -> None:
+    if replace:
+        writer.delete_pid(synonyms.SYNONYMS_PID)
+    text, digest = context.synonyms or ("", "")
+    groups, problems = synonyms.read_groups(text)
+    for problem in problems:
+        context.say(problem)
+    if groups:
+        context.say(f"{synonyms.FILE_NAME}: {len(groups)} groups")
+    writer.add(synonyms_record(groups, digest))
 
 
 def _update_file(

@@ -24,16 +24,22 @@ from typing import TYPE_CHECKING, Iterable, Iterator, Protocol
 
 from . import analysis
 from . import querytree as qt
+from .bridge import MAX_COUNTERPARTS, Counterpart
 from .errors import QueryError
 from .textnorm import is_kana, long_vowels_marked, reading_key, romaji_to_katakana, to_katakana
 
 if TYPE_CHECKING:
     from .bridge import Bridge
+    from .synonyms import Synonyms
 
 FIELDS = ("title", "section", "body")
 MAX_PREFIX_TERMS = 200
 EXPANSION_BOOST = 0.3  # cross-lingual terms weigh less than the words the user typed
 INTO_BOOST = 2.0  # ... but more when results are asked in the other language (confidences are mostly < 1)
+USER_SYNONYM_BOOST = 0.5  # a word of the user's synonym group (corpus/_synonyms.tsv)
+MAX_SYNONYMS = 2  # Japanese words reached through a shared English counterpart
+PART_SHARE = 0.5  # a counterpart's single word (summit of "summit meeting") says less than all of it
+MIN_SYNONYM = 0.25  # below this a bridged synonym is more likely another sense
 MAX_LEAVES = 64
 
 _LEXEME = re.compile(
@@ -116,22 +122,25 @@ def _crosses(language: str, into: str | None) -> bool:
 
 
 def parse(
-    text: str, vocabulary: Vocabulary | None = None, bridge: Bridge | None = None, into: str | None = None
+    text: str, vocabulary: Vocabulary | None = None, bridge: Bridge | None = None, into: str | None = None,
+    synonyms: Synonyms | None = None,
 ) -> ParsedQuery:
     """Parse a user query; ``vocabulary`` (the index) expands ``w*`` and vets romaji;
-    ``bridge`` (None: no cross-lingual expansion) adds the other language's terms;
-    ``into`` names the language the results are asked in (None: any)."""
+    ``bridge`` (None: no cross-lingual expansion) adds the other language's terms and
+    the Japanese words that share them; ``into`` names the language the results are
+    asked in (None: any); ``synonyms``: the user's groups (only with a bridge)."""
     text = unicodedata.normalize("NFKC", text)
     language = language_of(text)
     # Results asked in the other language: the counterparts are what is searched for,
     # as much as the words typed; else they weigh less than the words typed.
     boost = INTO_BOOST if _crosses(language, into) else EXPANSION_BOOST
-    builder = _Builder(vocabulary, bridge, boost)
+    user = synonyms if bridge is not None else None
+    builder = _Builder(vocabulary, bridge, boost, user)
     try:
         lexemes = _lex(text)
         result = _Parser(lexemes, builder).parse()
     except _SyntaxFallback:
-        builder = _Builder(vocabulary, bridge, boost)
+        builder = _Builder(vocabulary, bridge, boost, user)
         lexemes = [_Lex("word", w) for w in text.split()]
         result = _Parser(lexemes, builder).parse()
     return ParsedQuery(result, builder.units, builder.stop_only, builder.dropped, builder.negations > 0, language)
@@ -263,9 +272,13 @@ class _Parser:
 class _Builder:
     """Turns analyzed words into query-tree leaves and records highlight units."""
 
-    def __init__(self, vocabulary: "Vocabulary | None", bridge: "Bridge | None" = None, boost: float = EXPANSION_BOOST) -> None:
+    def __init__(
+        self, vocabulary: "Vocabulary | None", bridge: "Bridge | None" = None, boost: float = EXPANSION_BOOST,
+        synonyms: "Synonyms | None" = None,
+    ) -> None:
         self.vocabulary = vocabulary
         self.bridge = bridge
+        self.synonyms = synonyms
         self.expansion_boost = boost
         self.units: list[Unit] = []
         self.stop_only: list[str] = []
@@ -354,17 +367,35 @@ class _Builder:
             # Written forms rank an exact spelling first; where they equal the base forms
             # (most nouns) they would match the same passages, so they are not searched.
             alternatives.append(Alternative("body_surface", norms, "surface", searched=norms != terms))
-            alternatives += self.expansions(terms)
+            alternatives += self.expansions(terms, "".join(t.surface for t in group), fields)
         return alternatives
 
-    def expansions(self, terms: tuple[str, ...]) -> list[Alternative]:
+    def expansions(self, terms: tuple[str, ...], written: str = "", fields: tuple[str, ...] = FIELDS) -> list[Alternative]:
         """The other language's phrases for these terms, weighted below direct matches
         and each by the bridge's confidence in it (BM25's idf adds its rarity in the
-        target language), so that a passage about the likeliest counterpart ranks first."""
+        target language), so that a passage about the likeliest counterpart ranks first.
+        A Japanese word the corpus's bridge does not know (``written``) is looked up in
+        the dictionary. Then the word's synonyms (``_synonyms``)."""
         if self.bridge is None:
             return []
+        counterparts = self.bridge.counterparts(terms)
+        japanese = bool(written) and bool(_JAPANESE.search(written)) and "body" in fields
+        shared = self._shared_counterparts(terms, written, counterparts, _meaning_words(counterparts)) if japanese else []
+        if not counterparts and japanese:
+            looked_up = self.bridge.looked_up(written)
+            counterparts = [c for c in looked_up if self._in_index(c)][:MAX_COUNTERPARTS]
+            shared = self._shared_counterparts(terms, written, looked_up, _meaning_words(looked_up))
+            # A dictionary sense the index does not hold whole (summit meeting) is searched
+            # as the word it shares with a Japanese word of the index (summit: サミット).
+            for _, score, key in shared:
+                if len(counterparts) < MAX_COUNTERPARTS and all(c.terms != key for c in counterparts):
+                    counterparts.append(Counterpart("body", key, "dictionary", "", score))
+        alternatives = self._counterpart_alternatives(counterparts)
+        return alternatives + self._synonyms(terms, fields, [(j, score) for j, score, _ in shared], len(counterparts))
+
+    def _counterpart_alternatives(self, counterparts: list[Counterpart]) -> list[Alternative]:
         alternatives: list[Alternative] = []
-        for place, counterpart in enumerate(self.bridge.counterparts(terms)):
+        for place, counterpart in enumerate(counterparts):
             boost = round(self.expansion_boost * counterpart.confidence, 4)
             alternatives.append(Alternative(counterpart.field, counterpart.terms, counterpart.via, boost, counterpart=place))
             if place == 0 and counterpart.field == "body":
@@ -379,6 +410,54 @@ class _Builder:
                 # typed words do (one more posting list, so for that one only).
                 alternatives.append(Alternative("body_surface", (spelled,), counterpart.via, boost, counterpart=place))
         return alternatives
+
+    def _synonyms(
+        self, terms: tuple[str, ...], fields: tuple[str, ...], shared: list[tuple[Counterpart, float]], place: int
+    ) -> list[Alternative]:
+        """The user's synonyms of the word (in the fields it is searched in), and the
+        Japanese words that share an English counterpart with it (``_shared_counterparts``).
+        Each counts as one more counterpart of the word (``_record`` scores the best one)."""
+        found: list[Alternative] = []
+        for member in self.synonyms.of(terms) if self.synonyms is not None else []:
+            found += [Alternative(f, member.terms, "synonym", USER_SYNONYM_BOOST, counterpart=place) for f in fields]
+            place += 1
+        for synonym, score in shared:
+            found.append(Alternative(synonym.field, synonym.terms, "synonym", round(EXPANSION_BOOST * score, 4), counterpart=place))
+            place += 1
+        return found
+
+    def _shared_counterparts(
+        self, terms: tuple[str, ...], written: str, counterparts: list[Counterpart], parts: frozenset[str] = frozenset()
+    ) -> list[tuple[Counterpart, float, tuple[str, ...]]]:
+        """Japanese words of the index that share an English counterpart with a Japanese
+        word, with how sure that is (both confidences); the best few, and the English
+        terms they share. One word of a counterpart that may carry the meaning on its own
+        (``parts``) is enough, at half the confidence: 首脳会議 -> summit meeting ->
+        summit -> サミット."""
+        assert self.bridge is not None
+        scored: dict[tuple[str, tuple[str, ...]], tuple[float, Counterpart, tuple[str, ...]]] = {}
+        for english in counterparts:
+            if english.field != "body" or _JAPANESE.search("".join(english.terms)):
+                continue
+            keys = [english.terms] + ([(t,) for t in english.terms if t in parts] if len(english.terms) > 1 else [])
+            for key in keys:
+                share = 1.0 if key == english.terms else PART_SHARE
+                for japanese in self.bridge.counterparts(key):
+                    same = japanese.terms == terms or japanese.written == written
+                    if same or not _JAPANESE.search(japanese.written or "".join(japanese.terms)):
+                        continue
+                    score = english.confidence * japanese.confidence * share
+                    best = scored.get((japanese.field, japanese.terms))
+                    if score >= MIN_SYNONYM and (best is None or score > best[0]) and self._in_index(japanese):
+                        scored[(japanese.field, japanese.terms)] = (score, japanese, key)
+        ranked = sorted(scored.values(), key=lambda found: -found[0])[:MAX_SYNONYMS]
+        return [(japanese, score, key) for score, japanese, key in ranked]
+
+    def _in_index(self, counterpart: Counterpart) -> bool:
+        """Whether the index holds every term of a counterpart (its field's terms)."""
+        if self.vocabulary is None:
+            return True
+        return all(self.vocabulary.has_term(counterpart.field, t) for t in counterpart.terms)
 
     def english_phrase(self, lexemes: list[_Lex]) -> qt.Node | None:
         """Several plain English words that the bridge knows as one phrase (natural gas):
@@ -450,6 +529,18 @@ class _Builder:
         if not alternatives:
             return qt.Nothing()
         return self._record(prefix + "*", alternatives)
+
+
+def _meaning_words(senses: list[Counterpart]) -> frozenset[str]:
+    """The words of a word's English senses that may carry its meaning on their own.
+    Where the senses agree on a word, that word is what it means and the others only
+    qualify it (駅: railway station, train station -> station, not railway); where they
+    share none, any word may (首脳会議: summit meeting, top-level conference)."""
+    words = [set(c.terms) for c in senses if c.field == "body"]
+    if not words:
+        return frozenset()
+    common = set.intersection(*words) if len(words) > 1 else set()
+    return frozenset(common or set().union(*words))
 
 
 def _oddly_split(tokens: list[analysis.Token]) -> bool:

@@ -15,6 +15,7 @@
                         the rest) -> mining.mine -> one "pairs" record of learned pairs
                         (associations over aligned documents, transliterations)
     glossary_record     the glossary's pairs (kind "glossary")
+    synonyms_record     the user's synonym groups (kind "synonyms")
 
 Keeping digests and pairs in the index itself means they commit atomically with the
 postings they describe.
@@ -32,6 +33,7 @@ from typing import Callable, Iterable, Iterator
 
 from . import analysis, bridge, mining, offsets
 from .corpus import Document, passages
+from .synonyms import SYNONYMS_KIND, SYNONYMS_PID
 
 DOC_KIND, PASSAGE_KIND, PAIRS_KIND, GLOSSARY_KIND = "doc", "passage", "pairs", "glossary"
 PROFILE_KIND = "profile"
@@ -273,6 +275,11 @@ def pairs_record(document: Document, pairs: list[bridge.Pair]) -> dict:
         "doc_id": document.doc_id,
         "meta": {"pairs": [p.stored() for p in bridge.unique(pairs)]},
     }
+
+
+def synonyms_record(groups: list[list[str]], digest: str) -> dict:
+    """The user's synonym groups (``corpus/_synonyms.tsv``, see ``synonyms``)."""
+    return {"pid": SYNONYMS_PID, "kind": SYNONYMS_KIND, "digest": digest, "meta": {"groups": groups}}
 
 
 def glossary_record(pairs: list[bridge.Pair], digest: str) -> dict:

@@ -36,6 +36,7 @@ from .errors import CasearchError, IndexUnusable, QueryError
 from .offsets import Offsets
 from .querylang import ParsedQuery, Unit, parse
 from .records import GLOSSARY_KIND, PAIRS_KIND
+from .synonyms import SYNONYMS_KIND, Synonyms
 from .snippets import highlight, make_snippet, match_spans, merge_spans, unit_spans
 
 MAX_QUERY_CHARS = 500
@@ -174,6 +175,7 @@ class Engine:
         self.engine = engines.check_name(engine or config.engine())
         self._lock = threading.Lock()
         self._bridge: tuple | None = None
+        self._synonyms: tuple | None = None
         self._local = threading.local()
 
     @contextmanager
@@ -249,17 +251,39 @@ class Engine:
                 return self._bridge[1]
         generation = self.index_dir / key[0]
         bridgestore.ensure(generation, key[1], lambda: stored_pairs(reader))
-        built = bridgestore.BridgeStore(generation)
+        built = bridgestore.BridgeStore(generation, self._dictionary())
         with self._lock:
             self._bridge = (key, built)
         return built
+
+    def synonyms(self, reader: Reader) -> Synonyms:
+        """The user's synonym groups of the generation this reader reads."""
+        key = reader.version
+        with self._lock:
+            if self._synonyms is not None and self._synonyms[0] == key:
+                return self._synonyms[1]
+        groups = [group for fields in reader.records(SYNONYMS_KIND) for group in (fields.get("meta") or {}).get("groups", [])]
+        built = Synonyms(groups)
+        with self._lock:
+            self._synonyms = (key, built)
+        return built
+
+    def _dictionary(self) -> Path | None:
+        """jamdict-data's database, for query words the corpus's pairs do not know."""
+        try:
+            from . import jmdict
+
+            return jmdict.database_path(self.index_dir / index_mod.JMDICT_CACHE)
+        except (ImportError, OSError):
+            return None
 
     def search(self, request: SearchRequest) -> SearchResult:
         began = time.perf_counter()
         with self._reading(), self.reader() as reader:
             stored = _StoredFields(reader)
             bridge = self.bridge(reader) if request.cross else None
-            parsed = parse(request.q, reader, bridge, request.lang)
+            user = self.synonyms(reader) if request.cross else None
+            parsed = parse(request.q, reader, bridge, request.lang, user)
             plain = parse(request.q, reader).query if request.cross else parsed.query
             # Asked for the other language's passages, a word as typed is no better evidence
             # than its counterpart (English inside Japanese text is often an option name):
@@ -267,7 +291,7 @@ class Engine:
             crosses = parsed.crosses_into(request.lang)
             bridged, translated = parsed.query, {}
             if request.cross:
-                expanded = parse(request.q, reader, bridge).query if crosses else parsed.query
+                expanded = parse(request.q, reader, bridge, synonyms=user).query if crosses else parsed.query
                 translated = _translations(stored, parsed, plain, expanded)
                 parsed.query = _with_translations(parsed.query, translated)
             # A negated word is expanded too, so the words as typed may list more.
@@ -288,7 +312,7 @@ class Engine:
             passages = reader.passages_of(doc_id)
             if not passages:
                 return None
-            units = parse(q, reader, self.bridge(reader)).units if q else []
+            units = parse(q, reader, self.bridge(reader), synonyms=self.synonyms(reader)).units if q else []
             return _document_view(passages, units)
 
 
@@ -417,7 +441,7 @@ def stored_pairs(reader: Reader) -> Iterator[tuple[str, list[Pair]]]:
 
 DIRECT_VIAS = ("surface", "base", "reading")  # the words as typed, not a counterpart
 VIA_PREFERENCE = ("surface", "base", "gloss", "dictionary", "corpus", "glossary", "mined", "transliteration",
-                  "translation", "reading")
+                  "synonym", "translation", "reading")
 
 
 def _explain(fields: dict, offsets: dict[str, Offsets], unit: Unit, in_body: dict) -> dict[str, str] | None:
