@@ -64,3 +64,14 @@ def test_wheel_ships_the_templates(tmp_path: Path) -> None:
     names = zipfile.ZipFile(wheel).namelist()
     for template in ["base.html", "search.html", "doc.html", "_hit.html", "error.html", "style.css"]:
         assert f"casearch/templates/{template}" in names
+
+
+def test_one_version_everywhere(repo_root: Path) -> None:
+    """The package, pyproject.toml and the README's changelog name the same version."""
+    import tomllib
+
+    import casearch
+
+    declared = tomllib.loads((repo_root / "pyproject.toml").read_text(encoding="utf-8"))["project"]["version"]
+    assert casearch.__version__ == declared
+    assert f"- {declared} —" in (repo_root / "README.md").read_text(encoding="utf-8")

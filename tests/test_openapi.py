@@ -20,6 +20,7 @@ from casearch.web import create_app
 # (path template, URL, request headers); the status is whatever the server answers.
 REQUESTS: list[tuple[str, str, dict[str, str]]] = [
     ("/api/search", "/api/search?q=パイプライン", {}),
+    ("/api/search", "/api/search?q=首脳会議&lang=ja", {}),  # matched via synonym
     ("/api/search", "/api/search?q=pipline&lang=en&sort=date&per_page=3", {}),
     ("/api/search", "/api/search?q=鉄道&page=1000", {}),
     ("/api/search", "/api/search?q=a&per_page=51", {}),

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
+from click.testing import CliRunner
 
+from casearch.cli import main
 from casearch.index import reindex
 from casearch.search import Engine, validate_request
 from casearch.userdict import read_entries
@@ -41,3 +44,17 @@ def test_read_entries_validates_lines() -> None:
     entries, problems = read_entries("トカエフ,とかえふ,人名\n,x\nワード,ワード,動詞\n\n# comment\nアスタナ,アスタナ\n")
     assert [(e.surface, e.reading, e.pos[2]) for e in entries] == [("トカエフ", "トカエフ", "人名"), ("アスタナ", "アスタナ", "一般")]
     assert len(problems) == 2 and "line 2" in problems[0] and "動詞" in problems[1]
+
+
+def test_analyze_reads_text_as_the_index_does_with_the_user_dictionary(tmp_path: Path) -> None:
+    write(tmp_path / "c" / "a.md", "# t\n\nシムケントではない\n")
+    write(tmp_path / "c" / "_userdict.csv", "シムケント,しむけんと,地名\n")
+    reindex(tmp_path / "c", tmp_path / "i")
+
+    def surfaces(*args: str) -> list[str]:
+        result = CliRunner().invoke(main, ["analyze", "シムケントではない", "--json", *args])
+        assert result.exit_code == 0, result.output
+        return [t["surface"] for t in json.loads(result.stdout)["tokens"]]
+
+    assert surfaces("--index", str(tmp_path / "i"))[0] == "シムケント"
+    assert surfaces("--index", str(tmp_path / "none"))[:2] == ["シム", "ケント"]  # no index: UniDic alone

@@ -6,4 +6,4 @@ builds and updates the Whoosh index, ``search`` answers queries with plain datac
 """
 
 __all__ = ["__version__"]
-__version__ = "0.1.0"
+__version__ = "0.3.0"

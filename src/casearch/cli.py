@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import sys
 from pathlib import Path
 
@@ -197,7 +198,8 @@ def glossary(term: str | None, source: str | None, as_json: bool, index_dir: Pat
 
     With TERM, only pairs whose Japanese or English side contains it. Sources: gloss
     (UniDic loanword glosses), dictionary (JMdict), corpus (terms glossed in brackets in
-    the documents), glossary (corpus/_glossary.tsv).
+    the documents), glossary (corpus/_glossary.tsv), mined (co-occurrence across aligned
+    documents), transliteration (katakana matched to English by sound).
 
     Example: casearch glossary パイプライン
     """
@@ -217,7 +219,7 @@ def glossary(term: str | None, source: str | None, as_json: bool, index_dir: Pat
         return
     for pair in pairs:
         click.echo(f"{pair.ja}\t{pair.en}\t{pair.source}")
-    click.echo(f"{len(pairs)} pairs", err=True)
+    click.echo(f"{len(pairs)} pair" + ("" if len(pairs) == 1 else "s"), err=True)
 
 
 @main.command()
@@ -249,16 +251,25 @@ def stats(index_dir: Path | None, top: int, as_json: bool, color: bool | None) -
 @click.option("--lang", type=click.Choice(["ja", "en"]), default=None,
               help="Accepted for compatibility: one analyzer handles both scripts.")
 @click.option("--json", "as_json", is_flag=True, help='Print {"tokens": [...]}.')
-def analyze(text: tuple[str, ...], lang: str | None, as_json: bool) -> None:
-    """Show how the index sees a text: tokens, offsets, base forms, readings.
+@index_option
+def analyze(text: tuple[str, ...], lang: str | None, as_json: bool, index_dir: Path | None) -> None:
+    """Show how the index sees a text: tokens, offsets, base forms, readings (with the
+    user dictionary the serving index was built with, corpus/_userdict.csv).
 
     Example: casearch analyze 天然ｶﾞｽﾊﾟｲﾌﾟﾗｲﾝが稼働しています
     """
-    from .analysis import analyze as run_analyze
+    from . import analysis
+    from .index import read_current_or_none, user_dictionary_path
 
     joined = " ".join(text)
+    folder = index_dir or config.index_dir()
     try:
-        tokens = run_analyze(joined)
+        current = read_current_or_none(folder) or {}
+        name = current.get("name")
+        generation = folder / name if isinstance(name, str) and re.fullmatch(r"gen-[\w-]+", name) else None
+        compiled = user_dictionary_path(generation) if generation is not None and generation.is_dir() else None
+        with analysis.user_dictionary(compiled):
+            tokens = analysis.analyze(joined)
     except CasearchError as exc:
         raise _fail(exc, 1) from None
     rows = [

@@ -16,7 +16,7 @@ from .suggest import MAX_COMPLETIONS
 
 ERROR_CODES = ("invalid_parameter", "query_too_complex", "not_found", "method_not_allowed", "index_unavailable")
 MATCH_VIA = ("surface", "base", "reading", "gloss", "dictionary", "corpus", "glossary", "mined", "transliteration",
-             "translation")
+             "synonym", "translation")
 HTML = "text/html"
 NULLABLE_STRING = {"type": ["string", "null"]}
 
