@@ -80,6 +80,7 @@ def test_missing_index_is_503(tmp_path) -> None:
         response = client.get(url)
         assert response.status_code == 503
     assert client.get("/api/search?q=a").get_json()["error"]["code"] == "index_unavailable"
+    assert client.get("/healthz").get_json()["error"]["code"] == "index_unavailable"  # a health check reads JSON
     page = client.get("/search?q=a")
     assert page.status_code == 503 and "reindex" in page.get_data(as_text=True)
 

@@ -127,3 +127,9 @@ def _get_json(url: str, attempts: int = 100) -> dict:
         except (urllib.error.URLError, ConnectionError):
             time.sleep(0.2)
     raise AssertionError(f"server never answered {url}")
+
+
+def test_reindex_of_a_missing_corpus_leaves_no_index_folder(tmp_path: Path) -> None:
+    result = run("reindex", "--corpus", str(tmp_path / "nowhere"), "--index", str(tmp_path / "index"))
+    assert result.exit_code == 3 and "nowhere" in result.output
+    assert not (tmp_path / "index").exists()

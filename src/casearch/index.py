@@ -200,6 +200,8 @@ def reindex(
     backend = engines.backend(engine or config.engine())
     say = progress or (lambda message: None)
     phase = phase or _no_phase
+    if not Path(corpus_dir).is_dir():  # before the lock: nothing may be left behind
+        discover(corpus_dir)
     with reindex_lock(index_dir):
         files, skipped = discover(corpus_dir)
         user_words = _read_reserved(corpus_dir, userdict.FILE_NAME, max_file_bytes, skipped)

@@ -165,7 +165,7 @@ RESPONSES = {
                          ("Access-Control-Allow-Origin",)),
     "NotModified": {"description": "If-None-Match matched the ETag.",
                     "headers": {"ETag": {"$ref": "#/components/headers/ETag"}}},
-    "ErrorPage": _text(HTML, "The page with the error message (errors outside /api/ are pages)."),
+    "ErrorPage": _text(HTML, "The page with the error message (errors outside /api/ and /healthz are pages)."),
 }
 
 
@@ -206,7 +206,10 @@ def _paths() -> dict[str, Any]:
         }},
         "/healthz": {"get": {
             "operationId": "health", "summary": "Liveness and index size.",
-            "responses": {"200": _json(_ref("Health"), "Serving."), "503": _error("ErrorPage")},
+            "responses": {
+                "200": _json(_ref("Health"), "Serving."),
+                "503": _json(_ref("Error"), "index_unavailable: the index is missing or unreadable (JSON, for health checks)."),
+            },
         }},
         "/": {"get": {
             "operationId": "home", "summary": "The search form.", "parameters": [UI_PARAM],

@@ -103,11 +103,12 @@ def same_page(**changes: Any) -> str:
 
 
 def error_response(status: int, code: str, message: str, param: str | None = None) -> Response:
-    """The one place error responses are made: JSON under /api/, a page elsewhere."""
+    """The one place error responses are made: JSON under /api/ and for /healthz (a
+    health check reads JSON), a page elsewhere."""
     body: dict[str, Any] = {"code": code, "message": message}
     if param is not None:
         body["param"] = param
-    if request.path.startswith("/api/"):
+    if request.path.startswith("/api/") or request.path == "/healthz":
         response = jsonify({"error": body})
     else:
         response = Response(render_template("error.html", **_context(error=body, status=status, q="")))
