@@ -1,10 +1,15 @@
 """Search: validated request -> query tree -> ranked passages -> hits with snippets.
 
     validate_request   the contract's parameter rules (q, lang, page, per_page)
-    Engine.search      querylang.parse (a ``querytree``, engine-neutral) -> the engine
-                       ranks it (BM25; title and heading weigh more; language filter) ->
-                       order by score, then doc_id, section -> the requested page ->
-                       snippets and match notes from the offsets stored with each passage
+    Engine.search      querylang.parse (a ``querytree``, engine-neutral; the words as
+                       typed, and expanded with counterparts and synonyms) -> the
+                       translations of the best passages in each language join ->
+                       tiers (typed words, counterparts, translations) -> the engine
+                       ranks each (BM25; title and heading weigh more; language filter)
+                       and counts every tier's passages per language (the facets, the
+                       same whatever the filter) -> order by score, then doc_id, section
+                       -> the requested page -> snippets and match notes from the
+                       offsets stored with each passage
     Engine.document    a whole document's sections, optionally highlighted for a query
 
 Everything here runs the same for both engines (``engines``): the engine only answers
