@@ -3,10 +3,11 @@ answers, follows incremental reindexing, and is rebuilt when it lags the engine.
 
 from __future__ import annotations
 
+import sqlite3
 from pathlib import Path
 
 from casearch import bridgestore
-from casearch.bridge import Bridge, pair_keys
+from casearch.bridge import Bridge, Pair, pair_keys
 from casearch.index import read_current, reindex
 from casearch.search import Engine, stored_pairs, validate_request
 
@@ -64,3 +65,31 @@ def test_a_store_behind_the_engine_is_rebuilt_from_the_records(tmp_path: Path, e
     assert bridgestore.stamp_of(generation) == right
     (generation / bridgestore.STORE_FILE).unlink()
     assert _ids(Engine(tmp_path / "ix", engine_name), "潮力発電", "en") == ["en"]
+
+
+def test_a_pair_many_documents_hold_is_stored_once_and_outlives_each(tmp_path: Path) -> None:
+    pair = Pair("ファイル", "file", "dictionary", ("ファイル",), ("file",))
+    other = Pair("鉄道", "railway", "dictionary", ("鉄道",), ("railwai",))
+    generation = tmp_path / "gen"
+    generation.mkdir()
+    bridgestore.apply(generation, {"doc:a": [pair], "doc:b": [pair, other]}, stamp=1)
+    con = sqlite3.connect(generation / bridgestore.STORE_FILE)
+    assert con.execute("SELECT count(*) FROM pairs").fetchone()[0] == 2
+    bridgestore.apply(generation, {"doc:b": []}, stamp=2)  # b removed: a still holds the pair
+    assert [p.en for p in bridgestore.BridgeStore(generation).pairs] == ["file"]
+    bridgestore.apply(generation, {"doc:a": []}, stamp=3)
+    assert con.execute("SELECT count(*) FROM pairs").fetchone()[0] == 0
+    assert bridgestore.stamp_of(generation) == 3
+
+
+def test_a_store_of_the_old_layout_is_rebuilt(tmp_path: Path) -> None:
+    generation = tmp_path / "gen"
+    generation.mkdir()
+    old = sqlite3.connect(generation / bridgestore.STORE_FILE)
+    old.executescript("CREATE TABLE pairs (owner TEXT, ja_key TEXT, en_key TEXT, row TEXT);"
+                      "CREATE TABLE meta (name TEXT PRIMARY KEY, value TEXT); INSERT INTO meta VALUES ('stamp', '7');")
+    old.close()
+    assert bridgestore.stamp_of(generation) is None  # so ensure() rebuilds it
+    bridgestore.ensure(generation, 7, lambda: [("doc:a", [Pair("鉄道", "railway", "dictionary", ("鉄道",), ("railwai",))])])
+    assert bridgestore.stamp_of(generation) == 7
+    assert [p.ja for p in bridgestore.BridgeStore(generation).pairs] == ["鉄道"]

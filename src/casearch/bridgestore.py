@@ -3,9 +3,11 @@ every server process.
 
     reindex   pairs per owner (a document id, the glossary, the learned pairs) ->
               ``apply`` after the engine's commit: one transaction replaces the changed
-              owners' rows and records the engine's commit stamp
-    search    ``BridgeStore.counterparts(terms)`` -> the rows filed under those terms
-              (two B-tree look-ups) -> a small ``bridge.Bridge`` of just those rows ->
+              owners' links and records the engine's commit stamp. A pair is stored
+              once, however many documents hold it (ファイル - file: one row, not one
+              per page), with a link per owner; a pair no owner links is deleted
+    search    ``BridgeStore.counterparts(terms)`` -> the pairs filed under those terms
+              (two B-tree look-ups) -> a small ``bridge.Bridge`` of just those pairs ->
               its counterparts; answers are memoized per store (bounded)
 
 The pairs also stay in the engine's own records (they commit with the postings). When
@@ -26,6 +28,7 @@ import threading
 import uuid
 from collections import OrderedDict
 from contextlib import contextmanager
+from functools import lru_cache
 from pathlib import Path
 from typing import Iterable, Iterator
 
@@ -36,11 +39,13 @@ GLOSSARY_OWNER = "glossary"
 _SEP = "\x1f"
 MEMO = 4096  # counterpart answers kept per store
 
+LAYOUT = "2"  # 2: each pair once, linked to its owners (1: a row per owner and pair)
 _SCHEMA = """
-CREATE TABLE IF NOT EXISTS pairs (owner TEXT NOT NULL, ja_key TEXT, en_key TEXT, row TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS pairs (id INTEGER PRIMARY KEY, ja_key TEXT, en_key TEXT, row TEXT NOT NULL UNIQUE);
 CREATE INDEX IF NOT EXISTS pairs_ja ON pairs (ja_key);
 CREATE INDEX IF NOT EXISTS pairs_en ON pairs (en_key);
-CREATE INDEX IF NOT EXISTS pairs_owner ON pairs (owner);
+CREATE TABLE IF NOT EXISTS owners (owner TEXT NOT NULL, pair INTEGER NOT NULL, PRIMARY KEY (owner, pair)) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS owners_pair ON owners (pair);
 CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, value TEXT);
 """
 
@@ -54,10 +59,15 @@ def _key(terms: tuple[str, ...]) -> str | None:
     return _SEP.join(terms) if terms else None
 
 
-def _rows(owner: str, pairs: Iterable[Pair]) -> Iterator[tuple]:
-    for pair in pairs:
-        ja_key, en_key = pair_keys(pair)
-        yield owner, _key(ja_key), _key(en_key), json.dumps(pair.stored(), ensure_ascii=False)
+def _rows(pairs: Iterable[Pair]) -> Iterator[tuple[str | None, str | None, str]]:
+    return map(_row, pairs)
+
+
+@lru_cache(maxsize=65536)
+def _row(pair: Pair) -> tuple[str | None, str | None, str]:
+    """A pair's keys and stored text (documents repeat the same pairs: made once)."""
+    ja_key, en_key = pair_keys(pair)
+    return _key(ja_key), _key(en_key), json.dumps(pair.stored(), ensure_ascii=False)
 
 
 def _connect(path: Path) -> sqlite3.Connection:
@@ -66,15 +76,47 @@ def _connect(path: Path) -> sqlite3.Connection:
     return con
 
 
+def _link(con: sqlite3.Connection, owner: str, pairs: Iterable[Pair]) -> None:
+    """Store each pair once and link it to ``owner``."""
+    rows = list(_rows(pairs))
+    con.executemany("INSERT INTO pairs (ja_key, en_key, row) VALUES (?, ?, ?) ON CONFLICT (row) DO NOTHING", rows)
+    con.executemany("INSERT OR IGNORE INTO owners SELECT ?, id FROM pairs WHERE row = ?", [(owner, r[2]) for r in rows])
+
+
+def _layout(path: Path) -> str | None:
+    """The layout a store file was written in (None: not a readable store)."""
+    try:
+        con = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=30)
+        try:
+            found = con.execute("SELECT value FROM meta WHERE name = 'layout'").fetchone()
+        finally:
+            con.close()
+    except sqlite3.Error:
+        return None
+    return found[0] if found else "1"
+
+
 def apply(generation: Path, changes: dict[str, list[Pair]], stamp: int) -> None:
-    """Replace the rows of each owner in ``changes`` (an empty list removes it) and
-    record the engine commit these rows belong to; one transaction."""
-    con = _connect(generation / STORE_FILE)
+    """Replace the pairs of each owner in ``changes`` (an empty list removes it) and
+    record the engine commit they belong to; one transaction. A store of another layout
+    is removed instead: the next read rebuilds it from the engine's records."""
+    path = generation / STORE_FILE
+    if path.exists() and _layout(path) != LAYOUT:
+        path.unlink()
+        return
+    con = _connect(path)
     try:
         con.execute("BEGIN IMMEDIATE")
+        con.execute("INSERT OR REPLACE INTO meta VALUES ('layout', ?)", (LAYOUT,))
+        unlinked: set[int] = set()
         for owner, pairs in changes.items():
-            con.execute("DELETE FROM pairs WHERE owner = ?", (owner,))
-            con.executemany("INSERT INTO pairs VALUES (?, ?, ?, ?)", _rows(owner, pairs))
+            unlinked.update(i for (i,) in con.execute("SELECT pair FROM owners WHERE owner = ?", (owner,)))
+            con.execute("DELETE FROM owners WHERE owner = ?", (owner,))
+            _link(con, owner, pairs)
+        con.executemany(
+            "DELETE FROM pairs WHERE id = ? AND NOT EXISTS (SELECT 1 FROM owners WHERE pair = ?)",
+            [(i, i) for i in sorted(unlinked)],
+        )
         con.execute("INSERT OR REPLACE INTO meta VALUES ('stamp', ?)", (str(stamp),))
         con.execute("COMMIT")
     finally:
@@ -89,12 +131,14 @@ def stamp_of(generation: Path) -> int | None:
     try:
         con = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=30)
         try:
-            found = con.execute("SELECT value FROM meta WHERE name = 'stamp'").fetchone()
+            meta = dict(con.execute("SELECT name, value FROM meta WHERE name IN ('stamp', 'layout')"))
         finally:
             con.close()
     except sqlite3.Error:
         return None
-    return int(found[0]) if found else None
+    if meta.get("layout", "1") != LAYOUT:  # written by an older casearch: rebuilt when next read
+        return None
+    return int(meta["stamp"]) if "stamp" in meta else None
 
 
 def rebuild(generation: Path, owners: Iterable[tuple[str, list[Pair]]], stamp: int) -> None:
@@ -104,7 +148,8 @@ def rebuild(generation: Path, owners: Iterable[tuple[str, list[Pair]]], stamp: i
     try:
         con.execute("BEGIN")
         for owner, pairs in owners:
-            con.executemany("INSERT INTO pairs VALUES (?, ?, ?, ?)", _rows(owner, pairs))
+            _link(con, owner, pairs)
+        con.execute("INSERT OR REPLACE INTO meta VALUES ('layout', ?)", (LAYOUT,))
         con.execute("INSERT OR REPLACE INTO meta VALUES ('stamp', ?)", (str(stamp),))
         con.execute("COMMIT")
     finally:
@@ -158,11 +203,8 @@ class BridgeStore:
                 self._memo.move_to_end(terms)
                 return self._memo[terms][:limit]
         key = _key(terms)
-        # In the order first written, which keeps each source's order of preference among
-        # equals. Documents repeat the same pair (file: 5,432 rows, 15 different on the man
-        # pages): SQLite drops the repeats before Python decodes them.
-        sql = "SELECT row FROM pairs WHERE ja_key = ? OR en_key = ? GROUP BY row ORDER BY min(rowid)"
-        pairs = self._pairs(sql, (key, key)) if key else []
+        # In the order first written, which keeps each source's order of preference among equals.
+        pairs = self._pairs("SELECT row FROM pairs WHERE ja_key = ? OR en_key = ? ORDER BY id", (key, key)) if key else []
         found = Bridge(pairs).counterparts(terms, limit=len(pairs))  # every one, best first
         with self._lock:
             self._memo[terms] = found
@@ -177,7 +219,7 @@ class BridgeStore:
     @property
     def pairs(self) -> list[Pair]:
         """Every pair, once (the CLI's glossary listing)."""
-        return Bridge(self._pairs("SELECT row FROM pairs")).pairs
+        return Bridge(self._pairs("SELECT row FROM pairs ORDER BY id")).pairs
 
     def matching(self, text: str) -> list[Pair]:
         return Bridge(self.pairs).matching(text)
