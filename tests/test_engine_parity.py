@@ -33,6 +33,11 @@ Where they disagree, and why. Measured on samples of 30 pages per language (this
   10 passages. The more passages crowd the tenth place, the more such near-ties, hence
   the small sample here; tantivy's Python binding has no way to change its length
   encoding.
+* Issue 13 added tiers below the counterparts (Japanese synonyms, translations of the best
+  passages, also without a language filter) whose small scores crowd the tenth place of
+  short result lists: 95.5 % -> 93.9 % of 379 queries agree on the whole page, and each of
+  the 23 others differs by exactly one passage there. So the test asks for 93 % alike and,
+  for every query, no more than one passage apart.
 """
 
 from __future__ import annotations
@@ -51,7 +56,8 @@ BENCH = Path(__file__).resolve().parents[1] / "bench"
 PAGES_PER_LANGUAGE = 30
 QUERIES_PER_CLASS = 100
 TOP = 10
-REQUIRED_SHARE = 0.95
+REQUIRED_SHARE = 0.93  # whole first pages alike (95 % before issue 13's tiers, see below)
+MAX_APART = 1  # ... and no query's first pages differ by more than one passage
 
 Passages = Counter  # (doc_id, url) -> how many of the hits name it (a section may hold several)
 
@@ -119,6 +125,9 @@ def test_engines_agree_on_the_first_page_of_most_benchmark_queries(sample) -> No
     share = 1 - len(differ) / len(queries)
     print(f"\nengine parity: {share:.1%} of {len(queries)} queries, {PAGES_PER_LANGUAGE} pages per language")
     assert share >= REQUIRED_SHARE, f"{share:.1%} agree; differing: {differ}"
+    apart = [(q, sum((a & b).values())) for (_, q), a, b in zip(queries, pages["whoosh"], pages["tantivy"])
+             if min(sum(a.values()), sum(b.values())) - sum((a & b).values()) > MAX_APART]
+    assert not apart, f"first pages differing by more than {MAX_APART} passage: {apart}"
 
 
 @pytest.mark.slow
