@@ -78,7 +78,7 @@ def assert_direct_tier_first(engine: Engine, q: str) -> None:
     assert expanded[: len(direct)] == direct, q
 
 
-SETTINGS = settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+SETTINGS = settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 
 
 @SETTINGS

@@ -32,7 +32,12 @@ def compile_query(node: qt.Node) -> wq.Query:
     if isinstance(node, qt.Phrase):
         return AdjacentPhrase(node.field, list(node.terms), boost=node.boost)
     if isinstance(node, qt.Or):
-        return wq.Or([compile_query(child) for child in node.children])
+        # A union tree as on large indexes: on a small one (under 5,000 passages) Whoosh
+        # would preload every Or of three or more clauses into arrays of 2,048 slots,
+        # which cost more than the search (translation ids, tiers).
+        union = wq.Or([compile_query(child) for child in node.children])
+        union.matcher_type = wq.Or.DEFAULT_MATCHER
+        return union
     if isinstance(node, qt.And):
         return wq.And([compile_query(child) for child in node.children])
     if isinstance(node, qt.Best):
