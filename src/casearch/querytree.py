@@ -1,7 +1,8 @@
 """The engine-neutral query: a small tree of our own that every engine compiles.
 
     querylang.parse  ->  Term / Phrase leaves (field, analyzed terms, boost)
-                     ->  And / Or / AndNot / Every / Nothing
+                     ->  And / Or / Best / AndNot / Every / Nothing
+    search           ->  Keyed (translations joining the query: passage ids, weights)
                      ->  engines.<name>.compile -> the engine's own query objects
 
 Leaves hold terms exactly as the analysis wrote them into the index, so an engine never
@@ -56,6 +57,16 @@ class AndNot:
 
 
 @dataclass(frozen=True)
+class Keyed:
+    """The passages whose keyword field (``pid``) holds one of these values, each scored
+    by its weight: the aligned translations that join a query. One node instead of an Or
+    of a term per passage, which Whoosh would rebuild as a tree of matchers per pass."""
+
+    field: str
+    weights: tuple[tuple[str, float], ...]
+
+
+@dataclass(frozen=True)
 class Every:
     """Every passage (a query made only of exclusions starts from it)."""
 
@@ -65,7 +76,7 @@ class Nothing:
     """Matches no passage (a prefix that expands to no word)."""
 
 
-Node = Term | Phrase | And | Or | Best | AndNot | Every | Nothing
+Node = Term | Phrase | And | Or | Best | AndNot | Keyed | Every | Nothing
 
 
 def leaf(field: str, terms: tuple[str, ...], boost: float = 1.0) -> Node:

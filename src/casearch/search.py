@@ -432,7 +432,7 @@ def _translations(stored: _StoredFields, parsed: ParsedQuery, plain: qt.Node | N
 def _with_translations(query: qt.Node | None, translated: dict[str, float]) -> qt.Node | None:
     if query is None or not translated:
         return query
-    return qt.Or((query, *(qt.Term("pid", pid, boost) for pid, boost in sorted(translated.items()))))
+    return qt.Or((query, qt.Keyed("pid", tuple(sorted(translated.items())))))
 
 
 def stored_pairs(reader: Reader) -> Iterator[tuple[str, list[Pair]]]:

@@ -169,6 +169,11 @@ class TantivyReader:
                 (tantivy.Occur.Must, self.compile(node.positive)),
                 (tantivy.Occur.MustNot, self.compile(node.negative)),
             ])
+        if isinstance(node, qt.Keyed):
+            return Q.boolean_query([
+                (tantivy.Occur.Should, Q.const_score_query(Q.term_query(schema, node.field, text), weight))
+                for text, weight in node.weights
+            ])
         if isinstance(node, qt.Every):
             return Q.term_query(schema, "kind", PASSAGE)
         return Q.empty_query()

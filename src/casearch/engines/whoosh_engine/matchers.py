@@ -5,6 +5,8 @@ its first candidate, and a best-of whose score is the current passage's.
                                   ->  per candidate passage: the start positions p with
                                       p + i among word i's positions, for every i
     Excluding(a, b)               ->  a's matches without b's, the first one included
+    KeyedWeights(field, weights)  ->  one sorted list of the passages named by their ids,
+                                      each scored by its weight (joining translations)
 
 Japanese queries are phrases almost always (天然ガス is 天然 + ガス, adjacent), and
 Whoosh's ``Phrase`` checks adjacency through ``SpanNear2``: a ``Span`` object per
@@ -143,3 +145,47 @@ class _BestMatcher(DisjunctionMaxMatcher):
         if a.id() != b.id():
             return a.score() if a.id() < b.id() else b.score()
         return max(a.score(), b.score())
+
+
+class KeyedWeights(wq.Query):
+    """Passages named by a keyword field's values, each scoring its weight (as a term of
+    an unscored field, boosted, would). Built per segment as one sorted list: an Or of a
+    term per passage made Whoosh size and sort every term on every pass."""
+
+    def __init__(self, fieldname: str, weights: tuple[tuple[str, float], ...]) -> None:
+        self.fieldname = fieldname
+        self.weights = tuple(weights)
+        self.boost = 1.0
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, KeyedWeights) and (other.fieldname, other.weights) == (self.fieldname, self.weights)
+
+    def __hash__(self) -> int:
+        return hash((self.fieldname, self.weights))
+
+    def __repr__(self) -> str:
+        return f"KeyedWeights({self.fieldname!r}, {len(self.weights)} values)"
+
+    def is_leaf(self) -> bool:
+        return True
+
+    def normalize(self) -> "KeyedWeights":
+        return self
+
+    def estimate_size(self, ixreader) -> int:
+        return len(self.weights)  # a passage id names one passage
+
+    def estimate_min_size(self, ixreader) -> int:
+        return 0
+
+    def matcher(self, searcher, context=None):
+        reader = searcher.reader()
+        found: dict[int, float] = {}
+        for text, weight in self.weights:
+            if (self.fieldname, text) in reader:
+                for docnum in searcher.postings(self.fieldname, text).all_ids():  # deleted ones left out
+                    found[docnum] = max(found.get(docnum, 0.0), weight)
+        if not found:
+            return matching.NullMatcher()
+        ids = sorted(found)
+        return matching.ListMatcher(ids, weights=[found[i] for i in ids])
