@@ -26,6 +26,7 @@ import re
 import threading
 import time
 import unicodedata
+from collections import Counter
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -52,6 +53,7 @@ SORTS = ("relevance", "date")
 TRANSLATION_SEEDS = 20  # best direct passages whose translations join the results
 TRANSLATION_SHARE = 1.0  # a seed's translation says the same: it inherits this share of the seed's score
 EXPANDED_CEILING = 0.999  # an expansion-only hit's score stays below the last direct one
+COUNTED_WHEN_LISTED = 200  # a complete unfiltered list this short is counted from its stored fields
 _DIGITS = re.compile(r"[0-9]{1,7}")
 
 
@@ -511,6 +513,9 @@ def _rank(stored: _StoredFields, tiers: list[qt.Node], request: SearchRequest) -
         found, _ = _by_relevance(stored, tier if i == 0 else qt.AndNot(tier, tiers[i - 1]), wanted - len(ranked), lang)
         floor = ranked[-1][0] if ranked else None
         ranked += [(score if floor is None else min(score, floor * EXPANDED_CEILING), key) for score, key in found]
+    if lang is None and len(ranked) < min(wanted, COUNTED_WHEN_LISTED):
+        # Every tier was listed to its end, in every language: the list is what they count.
+        return ranked, _facets(Counter(stored(key)["lang"] for _, key in ranked))
     return ranked, _facets(stored.reader.count(counted))
 
 
