@@ -30,7 +30,7 @@ from test_security import HOSTILE, check_headers, check_page, check_snippet, che
 
 pytestmark = pytest.mark.usefixtures("engine_name")  # run once per engine (conftest)
 
-EXAMPLES = 300  # per engine: 600 generated requests per fuzz test in all
+EXAMPLES = 200  # per engine: 400 generated requests per fuzz test in all
 MAX_Q = 500
 FUZZ = settings(max_examples=EXAMPLES, deadline=None, database=None,
                 suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large,
