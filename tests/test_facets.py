@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections import Counter
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -81,6 +82,7 @@ def assert_direct_tier_first(engine: Engine, q: str) -> None:
 SETTINGS = settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 
 
+@pytest.mark.slow
 @SETTINGS
 @given(q=_queries(), cross=st.sampled_from(["1", "0"]))
 def test_facets_add_up_and_match_each_filtered_view_on_the_article(engine: Engine, q: str, cross: str) -> None:
@@ -89,6 +91,7 @@ def test_facets_add_up_and_match_each_filtered_view_on_the_article(engine: Engin
         assert_direct_tier_first(engine, q)
 
 
+@pytest.mark.slow
 @SETTINGS
 @given(q=_queries(), cross=st.sampled_from(["1", "0"]))
 def test_facets_add_up_and_match_each_filtered_view_on_translated_notes(

@@ -86,6 +86,7 @@ def test_typings_cover_the_forms_users_type() -> None:
     assert typings("ショーケース") == ["しょーけーす", "しょおけえす"]
 
 
+@pytest.mark.slow
 def test_every_katakana_term_of_the_article_typed_in_hiragana(engine: Engine, corpus_dir: Path) -> None:
     text = "\n".join(p.read_text(encoding="utf-8") for p in sorted(corpus_dir.rglob("*.md")))
     terms = katakana_terms(text)
