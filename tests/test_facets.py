@@ -115,9 +115,12 @@ def test_pipeline_in_japanese_counts_the_english_passages_it_shows(engine: Engin
 def test_a_translation_counts_in_its_language_without_a_filter(many_engine: Engine) -> None:
     """Passages that join only as translations of the other language's best matches are
     in the unfiltered view and its facet, not only in the filtered one."""
+    joined_anywhere = 0
     for q in ["railway", "鉄道", "trade", "エネルギー"]:
         for lang in ("ja", "en"):
             filtered = every_hit(many_engine, q, lang, "1")
             joined = {(h.doc_id, h.section_no) for h in filtered if h.matched and h.matched[0]["via"] == "translation"}
             unfiltered = {(h.doc_id, h.section_no) for h in every_hit(many_engine, q, "all", "1")}
             assert joined <= unfiltered, (q, lang)
+            joined_anywhere += len(joined)
+    assert joined_anywhere > 0  # the case is real: some passages join only as translations

@@ -6,11 +6,11 @@
                         pairs from the tokens the indexer just produced (analysis results
                         are cached, so nothing is analyzed twice), looks up dictionary
                         pairs for all documents of the run in one batch (building the
-                        dictionary's look-up index first, aloud, if it is missing), and writes two
-                        records per document: kind "doc" (path, digest: small, read by
-                        every reindex) and kind "pairs" (its bridge pairs); a third, kind
-                        "profile", holds its content terms per section for mining
-                        (for Japanese, also the English words each section writes)
+                        dictionary's look-up index first, aloud, if it is missing), and
+                        writes two records per document: kind "doc" (path, digest:
+                        small, read by every reindex) and kind "pairs" (its bridge pairs);
+                        a third, kind "profile", holds its content terms per section for
+                        mining (for Japanese, also the English words each section writes)
     mine (in finish)    the profiles of every document (this run's, and the index's for
                         the rest) -> mining.mine -> one "pairs" record of learned pairs
                         (associations over aligned documents, transliterations)

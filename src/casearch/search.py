@@ -30,7 +30,7 @@ from collections import Counter
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any, Iterator, Mapping
+from typing import Any, Callable, Iterator, Mapping
 from urllib.parse import quote
 
 from . import analysis, bridgestore, config, engines
@@ -181,8 +181,7 @@ class Engine:
         self.index_dir = Path(index_dir)
         self.engine = engines.check_name(engine or config.engine())
         self._lock = threading.Lock()
-        self._bridge: tuple | None = None
-        self._synonyms: tuple | None = None
+        self._generation_state: dict[str, tuple] = {}  # name -> (generation key, what was built)
         self._local = threading.local()
 
     @contextmanager
@@ -248,32 +247,36 @@ class Engine:
         except Exception as exc:
             raise IndexUnusable(f"Index at {self.index_dir} cannot be read: {type(exc).__name__}: {exc}") from exc
 
+    def _per_generation(self, name: str, reader: Reader, build: Callable[[], Any]) -> Any:
+        """What ``build`` makes of the generation this reader reads, made once per
+        generation and shared by the threads."""
+        key = reader.version
+        with self._lock:
+            found = self._generation_state.get(name)
+            if found is not None and found[0] == key:
+                return found[1]
+        built = build()
+        with self._lock:
+            self._generation_state[name] = (key, built)
+        return built
+
     def bridge(self, reader: Reader) -> bridgestore.BridgeStore:
         """The cross-lingual bridge of the generation this reader reads: its pairs are
         read from the generation's store on disk as queries need them (``bridgestore``),
         rebuilt from the engine's records if it does not match the engine's commit."""
-        key = reader.version
-        with self._lock:
-            if self._bridge is not None and self._bridge[0] == key:
-                return self._bridge[1]
-        generation = self.index_dir / key[0]
-        bridgestore.ensure(generation, key[1], lambda: stored_pairs(reader))
-        built = bridgestore.BridgeStore(generation, self._dictionary())
-        with self._lock:
-            self._bridge = (key, built)
-        return built
+
+        def build() -> bridgestore.BridgeStore:
+            generation = self.index_dir / reader.version[0]
+            bridgestore.ensure(generation, reader.version[1], lambda: stored_pairs(reader))
+            return bridgestore.BridgeStore(generation, self._dictionary())
+
+        return self._per_generation("bridge", reader, build)
 
     def synonyms(self, reader: Reader) -> Synonyms:
         """The user's synonym groups of the generation this reader reads."""
-        key = reader.version
-        with self._lock:
-            if self._synonyms is not None and self._synonyms[0] == key:
-                return self._synonyms[1]
-        groups = [group for fields in reader.records(SYNONYMS_KIND) for group in (fields.get("meta") or {}).get("groups", [])]
-        built = Synonyms(groups)
-        with self._lock:
-            self._synonyms = (key, built)
-        return built
+        return self._per_generation("synonyms", reader, lambda: Synonyms(
+            group for fields in reader.records(SYNONYMS_KIND) for group in (fields.get("meta") or {}).get("groups", [])
+        ))
 
     def _dictionary(self) -> Path | None:
         """jamdict-data's database, for query words the corpus's pairs do not know."""
@@ -302,7 +305,7 @@ class Engine:
                 translated = _translations(stored, parsed, plain, expanded)
                 parsed.query = _with_translations(parsed.query, translated)
             # A negated word is expanded too, so the words as typed may list more.
-            tiers = [parsed.query] + ([plain] if parsed.negated else []) if crosses else [plain, bridged, parsed.query]
+            tiers = ([parsed.query] + ([plain] if parsed.negated else [])) if crosses else [plain, bridged, parsed.query]
             ranked, facets = _rank(stored, _nested(tiers, parsed.negated), request)
             total = facets[request.lang]
             first = (request.page - 1) * request.per_page

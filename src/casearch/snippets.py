@@ -156,11 +156,13 @@ def _choose_window(text: str, spans: Sequence[Span], size: int, direct: Sequence
     """The run of whole sentences (at most ``size`` characters, else cut around its first
     match) holding the most distinct words as typed (``direct``), then the most distinct
     matched words, then the longest (a whole compound rather than a part of it), then
-    the most matches, earliest first. Linear in sentences and spans: the run's end only moves forward, and the
-    spans inside a window are found by bisection."""
+    the most matches, earliest first. Linear in sentences and spans: the run's end only
+    moves forward, and the spans inside a window are found by bisection."""
     bounds = sentences(text) or [(0, len(text))]
     ordered = sorted(spans)
     starts = [a for a, _ in ordered]
+    typed_spans = sorted(direct)
+    typed_starts = [a for a, _ in typed_spans]
     best: tuple[tuple[int, ...], Span] | None = None
     j = 0
     for i, (first_start, _) in enumerate(bounds):
@@ -173,7 +175,8 @@ def _choose_window(text: str, spans: Sequence[Span], size: int, direct: Sequence
         lo, hi = bisect_left(starts, window[0]), bisect_right(starts, window[1])
         inside = [s for s in ordered[lo:hi] if s[1] <= window[1]]
         distinct = {text[a:b] for a, b in inside}
-        typed = {text[a:b] for a, b in direct if window[0] <= a and b <= window[1]} if direct else set()
+        lo, hi = bisect_left(typed_starts, window[0]), bisect_right(typed_starts, window[1])
+        typed = {text[a:b] for a, b in typed_spans[lo:hi] if b <= window[1]}
         score = (len(typed), len(distinct), sum(map(len, distinct)), len(inside), -i)
         if best is None or score > best[0]:
             best = (score, window)

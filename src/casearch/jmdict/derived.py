@@ -2,11 +2,12 @@
 
 English -> Japanese needs every gloss normalized before it can be matched, which the
 scan (:func:`.pairs.lookup_scan`) does at every call.  The derived index does it once
-per jamdict database file (20-25 s on 2 cores, more under load; 38 MB): :func:`build_index` writes it into the
-caller's ``cache_dir`` (default :func:`default_cache_dir`, ``~/.cache/casearch``; this
-package reads no environment), :func:`open_index` accepts it only when it is whole and
-was built from the database as it is now, and :func:`_index` builds it when missing,
-stale, cut short or damaged.  The index holds, in B-trees keyed by the gloss:
+per jamdict database file (20-25 s on 2 cores, more under load; 38 MB):
+:func:`build_index` writes it into the caller's ``cache_dir`` (default
+:func:`default_cache_dir`, ``~/.cache/casearch``; this package reads no environment),
+:func:`open_index` accepts it only when it is whole and was built from the database as
+it is now, and :func:`_index` builds it when missing, stale, cut short or damaged.  The
+index holds, in B-trees keyed by the gloss:
 
 ``gloss(key, gid, full, proper, qualified, form, bucket, nf, tags, position, idseq)``
     one row per gloss of the *first usable sense* (SKIP_MISC_EN) of a JMdict entry that
