@@ -345,24 +345,23 @@ def serve(host: str, port: int, threads: int, workers: int, debug: bool, corpus:
     """
     if debug and workers > 1:
         raise click.UsageError("--debug runs Flask's single-process development server; drop --workers.")
+    from .serving import check_port_free
     from .web import create_app
 
     engine = _engine(engine)
     corpus = corpus or config.corpus_dir()
     index_dir = index_dir or config.index_dir()
+    try:
+        check_port_free(host, port)  # before building an index for a server that cannot start
+    except CasearchError as exc:
+        raise _fail(exc, EXIT_NOTHING_DONE) from None
     _build_index_if_missing(corpus, index_dir, engine)
     settings = {"INDEX_DIR": str(index_dir), "CORPUS_DIR": str(corpus), "ENGINE": engine}
-    if workers > 1:
-        _serve_workers(lambda: create_app(settings), host, port, workers, threads)
-        return
-    app = create_app(settings)
-    click.echo(f"casearch serving on http://{host}:{port}/", err=True)
     if debug:
-        app.run(host=host, port=port, debug=True)
+        click.echo(f"casearch serving on http://{host}:{port}/ (Flask's development server)", err=True)
+        create_app(settings).run(host=host, port=port, debug=True)
         return
-    import waitress
-
-    waitress.serve(app, host=host, port=port, threads=threads, ident="casearch")
+    _serve_workers(lambda: create_app(settings), host, port, workers, threads)
 
 
 def _build_index_if_missing(corpus: Path, index_dir: Path, engine: str) -> None:
@@ -391,15 +390,22 @@ def _build_index_if_missing(corpus: Path, index_dir: Path, engine: str) -> None:
 
 
 def _serve_workers(make_app, host: str, port: int, workers: int, threads: int) -> None:
-    """Pre-fork serving (``serving.py``): the apps are made in the workers, after the fork."""
-    from .serving import WorkersKeepDying, bind_sockets, serve_workers, socket_url
+    """waitress on our own sockets (``serving.py``): one process, or a parent supervising
+    ``workers`` processes whose apps are made after the fork. A port in use (even one
+    shared through SO_REUSEPORT by another server) is refused with exit 3."""
+    from .serving import WorkersKeepDying, bind_sockets, run_waitress, serve_workers, socket_url
 
     try:
         socks = bind_sockets(host, port, workers)
-    except OSError as exc:
-        raise click.ClickException(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None
-    click.echo(f"casearch serving on {socket_url(socks[0])} with {workers} workers", err=True)
+    except CasearchError as exc:
+        raise _fail(exc, EXIT_NOTHING_DONE) from None
     try:
+        if workers == 1:
+            app = make_app()
+            click.echo(f"casearch serving on {socket_url(socks[0])}", err=True)
+            run_waitress(app, socks[0], threads)
+            return
+        click.echo(f"casearch serving on {socket_url(socks[0])} with {workers} workers", err=True)
         serve_workers(make_app, socks, workers=workers, threads=threads)
     except WorkersKeepDying as exc:
         raise _fail(exc, 1) from None

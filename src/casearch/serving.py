@@ -22,6 +22,17 @@ opens the index generation that is current when it starts. The parent only impor
 (their code pages stay shared) and may have built a missing index; that analysis state lives
 in the parent's main thread, which no worker serves requests from.
 
+Before any socket is bound for serving, ``check_port_free`` binds a probe without
+SO_REUSEPORT: the kernel lets SO_REUSEPORT sockets of one user share a port, so without the
+probe a second ``casearch serve`` (another clone, same user) would join the first one's port
+and the kernel would split the requests between two different indexes. A port in use is
+``PortInUse`` (``casearch serve`` exits 3 with the message).
+
+Request lines: waitress refuses a request target holding raw bytes over 0x7F (``curl
+'http://…/api/suggest?q=中国の鉄'``) with its own plain-text 400 before the app sees it.
+``Utf8RequestParser`` percent-encodes those bytes first, so the app reads the UTF-8 as if
+the client had encoded it (and answers bytes that are not UTF-8 with its JSON error).
+
 Supervision: a worker that dies is logged to stderr and replaced after a back-off that grows
 while workers keep dying within ``QUICK_DEATH_SECONDS`` of starting; after
 ``MAX_QUICK_DEATHS`` such deaths in a row the parent stops the others and raises
@@ -35,8 +46,10 @@ from __future__ import annotations
 
 import ctypes
 import ctypes.util
+import errno
 import logging
 import os
+import re
 import signal
 import socket
 import sys
@@ -44,6 +57,10 @@ import time
 import traceback
 from dataclasses import dataclass, field
 from typing import Any, Callable, NoReturn
+
+import waitress.server
+from waitress.channel import HTTPChannel
+from waitress.parser import HTTPRequestParser
 
 from .errors import CasearchError
 
@@ -57,8 +74,44 @@ BACKLOG = 1024
 _PR_SET_PDEATHSIG = 1
 
 
+_HIGH_BYTE = re.compile(rb"[\x80-\xff]")
+
+
 class WorkersKeepDying(CasearchError):
     hint = "See the worker errors above; `casearch serve --workers 1` shows the same error directly."
+
+
+class PortInUse(CasearchError):
+    hint = "Stop the other server, or choose another port: casearch serve --port 8080 (make serve PORT=8080)."
+
+
+class CannotListen(CasearchError):
+    hint = "Check --host and --port (ports below 1024 need root)."
+
+
+class Utf8RequestParser(HTTPRequestParser):
+    """waitress's parser, fed a request line whose raw non-ASCII bytes are percent-encoded."""
+
+    def parse_header(self, header_plus: bytes) -> None:
+        super().parse_header(encode_raw_request_target(header_plus))
+
+
+class Utf8Channel(HTTPChannel):
+    parser_class = Utf8RequestParser
+
+
+def encode_raw_request_target(header_plus: bytes) -> bytes:
+    """The request line with every byte over 0x7F percent-encoded; the header fields after
+    it untouched (their values may hold such bytes).
+
+    >>> encode_raw_request_target(b"GET /api/suggest?q=\xe9\x89\x84 HTTP/1.1\r\nX-A: \xe9")
+    b'GET /api/suggest?q=%E9%89%84 HTTP/1.1\r\nX-A: \xe9'
+    """
+    end = header_plus.find(b"\r\n")
+    if end < 0:  # not a request waitress accepts anyway: its own error stands
+        return header_plus
+    line = _HIGH_BYTE.sub(lambda byte: b"%%%02X" % byte[0][0], header_plus[:end])
+    return line + header_plus[end:]
 
 
 @dataclass
@@ -74,12 +127,50 @@ class _Supervisor:
     stop_signal: int | None = None
 
 
+def _address(host: str, port: int) -> tuple[int, int, int, Any]:
+    """(family, type, protocol, address) of the first address ``host`` resolves to."""
+    try:
+        family, kind, proto, _, address = socket.getaddrinfo(
+            host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)[0]
+    except OSError as exc:
+        raise CannotListen(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None
+    return family, kind, proto, address
+
+
+def _bind_error(host: str, port: int, exc: OSError) -> CasearchError:
+    if exc.errno == errno.EADDRINUSE:
+        return PortInUse(f"port {port} on {host} is already in use (another casearch serve, or another program)")
+    return CannotListen(f"cannot listen on {host}:{port}: {exc.strerror or exc}")
+
+
+def check_port_free(host: str, port: int) -> None:
+    """Raise ``PortInUse`` when something listens on host:port, even with SO_REUSEPORT.
+
+    The probe sets SO_REUSEADDR only (a port left in TIME_WAIT by a stopped server is
+    free), and never SO_REUSEPORT, so it cannot join a group of sockets sharing the port.
+    Port 0 is always free.
+    """
+    if port == 0:
+        return
+    family, kind, proto, address = _address(host, port)
+    with socket.socket(family, kind, proto) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind(address)
+        except OSError as exc:
+            raise _bind_error(host, port, exc) from None
+
+
 def bind_sockets(host: str, port: int, count: int) -> list[socket.socket]:
     """``count`` listening TCP sockets on the first address ``host`` resolves to, sharing
-    the port through SO_REUSEPORT; one socket where the platform lacks it."""
-    family, kind, proto, _, address = socket.getaddrinfo(
-        host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)[0]
-    reuse_port = getattr(socket, "SO_REUSEPORT", None)
+    the port through SO_REUSEPORT; one socket where the platform lacks it or ``count`` is 1.
+
+    Raises ``PortInUse`` when the port is taken (see ``check_port_free``) and
+    ``CannotListen`` for any other reason the port cannot be had.
+    """
+    check_port_free(host, port)
+    family, kind, proto, address = _address(host, port)
+    reuse_port = getattr(socket, "SO_REUSEPORT", None) if count > 1 else None
     socks: list[socket.socket] = []
     try:
         for _ in range(count if reuse_port is not None else 1):
@@ -91,10 +182,10 @@ def bind_sockets(host: str, port: int, count: int) -> list[socket.socket]:
             sock.bind(address)
             sock.listen(BACKLOG)
             address = sock.getsockname()  # port 0: the others join the port the first got
-    except OSError:
+    except OSError as exc:
         for sock in socks:
             sock.close()
-        raise
+        raise _bind_error(host, port, exc) from None
     return socks
 
 
@@ -229,7 +320,7 @@ def _worker_main(supervisor: _Supervisor, sock: socket.socket, parent: int) -> N
         for other in supervisor.socks:
             if other is not sock:
                 other.close()  # only the parent keeps the other workers' queues open
-        code = _run_waitress(supervisor.make_app(), sock, supervisor.threads)
+        code = run_waitress(supervisor.make_app(), sock, supervisor.threads)
     except SystemExit as exc:
         code = exc.code if isinstance(exc.code, int) else 0
     except BaseException:
@@ -244,11 +335,12 @@ def _exit_quietly(signum: int, frame: Any) -> None:
     raise SystemExit(0)  # waitress's run() catches it and closes its threads and channels
 
 
-def _run_waitress(app: WsgiApp, sock: socket.socket, threads: int) -> int:
-    import waitress.server
-
+def run_waitress(app: WsgiApp, sock: socket.socket, threads: int) -> int:
+    """Serve ``app`` with waitress on this listening socket until stopped; raw UTF-8 in
+    request lines is accepted (``Utf8RequestParser``)."""
     logging.basicConfig()  # as waitress.serve() does, so its warnings reach stderr
     server = waitress.server.create_server(app, sockets=[sock], threads=threads, ident="casearch")
+    server.channel_class = Utf8Channel  # one socket: a TcpWSGIServer, which makes a channel per connection
     server.run()
     return 0
 
