@@ -29,8 +29,13 @@ $(VENV)/.installed: pyproject.toml | $(BIN)/python
 serve: $(VENV)/.installed
 	$(BIN)/casearch serve --host $(HOST) --port $(PORT) --workers $(WORKERS) --engine $(ENGINE)
 
+# Exit 1 means some files were skipped (listed above) and the rest is indexed: a report,
+# not a failure of make. Exit 2 or 3 (usage, nothing done) fails the target.
 reindex: $(VENV)/.installed
-	$(BIN)/casearch reindex --engine $(ENGINE)
+	@echo "$(BIN)/casearch reindex --engine $(ENGINE)"
+	@status=0; $(BIN)/casearch reindex --engine $(ENGINE) || status=$$?; \
+	  if [ $$status -eq 1 ]; then echo "make reindex: some files were skipped (see above); everything else is indexed" >&2; \
+	  elif [ $$status -ne 0 ]; then exit $$status; fi
 
 # Both cores: tests are spread over three pytest processes (pytest-xdist), each taking the
 # next test when it is free; many tests wait on servers and reindex processes they started,
@@ -45,17 +50,22 @@ test: $(VENV)/.installed browser
 test-fast: $(VENV)/.installed
 	$(BIN)/python -m pytest -m "not slow" $(TEST_SPREAD) $(PYTEST_ARGS)
 
-# Debian's Chromium for the browser test (machines run as root). If it cannot be
-# installed, the browser test is skipped with the reason; everything else still runs.
+# Debian's Chromium for the browser test, and a Japanese font (fonts-noto-cjk) so that it
+# draws Japanese instead of boxes (machines run as root). If either cannot be installed,
+# the browser test is skipped with the reason (all of it, or its Japanese rendering check);
+# everything else still runs.
 browser:
 	@command -v chromium >/dev/null && command -v chromedriver >/dev/null || \
 	  (apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y chromium chromium-driver) || \
 	  echo "warning: could not install chromium; the browser test will be skipped"
+	@fc-list :lang=ja 2>/dev/null | grep -q . || \
+	  (apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y fonts-noto-cjk) || \
+	  echo "warning: could not install fonts-noto-cjk; the browser test will skip its Japanese rendering check"
 
 # PNGs of the page (desktop and phone width) for the README, with a Japanese font.
 screenshots: $(VENV)/.installed browser
 	@fc-list :lang=ja 2>/dev/null | grep -q . || \
-	  (apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y fonts-noto-cjk)
+	  { echo "error: no Japanese font: the screenshots would show boxes (apt-get install fonts-noto-cjk)" >&2; exit 1; }
 	$(BIN)/python tests/screenshots.py docs/screenshots
 
 # The speed benchmark (bench/RESULTS.md): builds the man-page corpus with apt-get if

@@ -9,6 +9,8 @@ the keyboard alone; the page's landmarks and labels are what assistive technolog
 from __future__ import annotations
 
 import re
+import shutil
+import subprocess
 from pathlib import Path
 from urllib.parse import parse_qs, urlparse
 
@@ -121,6 +123,49 @@ def test_sorting_by_date_puts_the_newest_first(page) -> None:
     page.wait_for_url(re.compile(r"sort=date"))
     dates = page.locator("main time").evaluate_all("els => els.map(e => e.getAttribute('datetime'))")
     assert dates and dates == sorted(dates, reverse=True) and dates[0] == "2024-12-15"
+
+
+def japanese_font_missing() -> str | None:
+    """Why Japanese cannot render here (no font fontconfig knows for it), or None."""
+    if shutil.which("fc-list") is None:
+        return "fc-list is missing, so no font is known (make test installs fonts-noto-cjk)"
+    fonts = subprocess.run(["fc-list", ":lang=ja", "family"], capture_output=True, text=True, timeout=60).stdout
+    return None if fonts.strip() else "no Japanese font is installed (make test installs fonts-noto-cjk)"
+
+
+# Each character drawn on a canvas in the element's font, as pixels. A character no font
+# has is drawn as the fallback's "tofu" box (or nothing): the same pixels for every such
+# character, so Japanese renders when its characters differ from a code point no font
+# has (U+10FFFD, private use) and from each other.
+GLYPHS_JS = """([selector, text]) => {
+    const style = getComputedStyle(document.querySelector(selector));
+    const canvas = document.createElement("canvas");
+    canvas.width = canvas.height = 96;
+    const context = canvas.getContext("2d");
+    const draw = (character) => {
+        context.clearRect(0, 0, 96, 96);
+        context.font = `${style.fontWeight} 48px ${style.fontFamily}`;
+        context.fillText(character, 8, 72);
+        return Array.from(context.getImageData(0, 0, 96, 96).data).join(",");
+    };
+    return {missing: draw(String.fromCodePoint(0x10FFFD)), glyphs: Array.from(text).map(draw)};
+}"""
+
+
+def test_japanese_text_renders_with_a_font_not_as_boxes(page) -> None:
+    reason = japanese_font_missing()
+    if reason:
+        pytest.skip(reason)
+    search_for(page, "鉄道")
+    heading = page.get_by_role("heading", level=1).inner_text()
+    characters = sorted({c for c in heading if not c.isascii()})  # 「」の検索結果鉄道
+    assert len(characters) >= 6
+    drawn = page.evaluate(GLYPHS_JS, ["h1", "".join(characters)])
+    assert all(glyph != drawn["missing"] for glyph in drawn["glyphs"]), "Japanese is drawn as missing glyphs (tofu)"
+    assert len(set(drawn["glyphs"])) == len(characters), "different characters are drawn alike (tofu)"
+    snippet_characters = "".join(sorted({c for c in page.locator("main .snippet").first.inner_text() if not c.isascii()}))
+    snippet = page.evaluate(GLYPHS_JS, ["main .snippet", snippet_characters])
+    assert len(set(snippet["glyphs"])) == len(snippet_characters) and snippet["missing"] not in snippet["glyphs"]
 
 
 def test_landmarks_and_labels(page) -> None:

@@ -42,10 +42,10 @@ def test_progress_bar_redraws_one_line_on_a_terminal() -> None:
     ticks = iter([0.0, 1.0, 2.0, 4.0])
     progress = ReindexProgress(screen, ReindexProgress.mode_for(screen, quiet=False), clock=lambda: next(ticks))
     assert progress.mode == "bar"
-    progress("indexed 100/400 files")
-    progress("indexed 200/400 files")
+    progress("checked 100/400 files")
+    progress("checked 200/400 files")
     progress("index format 1.1 != 3.3: rebuilding")  # any other message gets its own line
-    progress("indexed 400/400 files")
+    progress("checked 400/400 files")
     progress.close()
     out = screen.getvalue()
     assert out.count("\n") == 2  # the notice and the end of the bar, nothing else
@@ -70,13 +70,13 @@ def test_only_file_counts_move_the_bar() -> None:
 def test_progress_is_plain_lines_off_a_terminal_and_nothing_when_quiet() -> None:
     pipe = io.StringIO()
     lines = ReindexProgress(pipe, ReindexProgress.mode_for(pipe, quiet=False))
-    lines("indexed 100/400 files")
-    lines("indexed 400/400 files")
+    lines("checked 100/400 files")
+    lines("checked 400/400 files")
     lines.close()
-    assert pipe.getvalue() == "indexed 100/400 files\nindexed 400/400 files\n"
+    assert pipe.getvalue() == "checked 100/400 files\nchecked 400/400 files\n"
     screen = Terminal()
     quiet = ReindexProgress(screen, ReindexProgress.mode_for(screen, quiet=True))
-    quiet("indexed 100/400 files")
+    quiet("checked 100/400 files")
     quiet.close()
     assert screen.getvalue() == ""
 
@@ -121,19 +121,19 @@ def test_reindex_draws_a_bar_on_a_real_terminal(tmp_path: Path) -> None:
     assert code == 0, stderr
     assert stdout.startswith("added 120, updated 0, removed 0, skipped 0;")
     assert "\r\x1b[2Kindexing [" in stderr and "100/120 files" in stderr and "120/120 files 100%" in stderr
-    assert "indexed 100/120 files" not in stderr  # the bar replaces the plain lines
+    assert "checked 100/120 files" not in stderr  # the bar replaces the plain lines
     quiet_code, quiet_out, quiet_err = _run_on_a_terminal(
         ["reindex", "--full", "--quiet", "--corpus", str(corpus), "--index", str(tmp_path / "ix")])
     assert quiet_code == 0 and quiet_out.startswith("added 120,")
-    assert "indexing [" not in quiet_err and "indexed" not in quiet_err
+    assert "indexing [" not in quiet_err and "checked" not in quiet_err
 
 
 def test_reindex_prints_plain_progress_lines_when_not_a_terminal(tmp_path: Path) -> None:
     corpus = _corpus(tmp_path / "c", 3)
     result = run("reindex", "--corpus", str(corpus), "--index", str(tmp_path / "ix"))
-    assert result.exit_code == 0 and "indexed 3/3 files" in result.stderr and "\r" not in result.stderr
+    assert result.exit_code == 0 and "checked 3/3 files" in result.stderr and "\r" not in result.stderr
     quiet = run("reindex", "--full", "-q", "--corpus", str(corpus), "--index", str(tmp_path / "ix"))
-    assert quiet.exit_code == 0 and "indexed" not in quiet.stderr
+    assert quiet.exit_code == 0 and "checked" not in quiet.stderr
     assert quiet.stdout.startswith("added 3, updated 0, removed 0, skipped 0;")
 
 
@@ -162,6 +162,47 @@ def test_search_groups_passages_of_one_document_and_shows_did_you_mean(index_dir
     assert json.loads(run("search", "pipline", "--json", "--index", str(index_dir)).stdout)["suggestion"] == "pipeline"
 
 
+def test_search_says_one_passage_in_the_singular(index_dir: Path) -> None:
+    one = run("search", "Shymkent", "--lang", "en", "--no-color", "--index", str(index_dir))
+    assert one.exit_code == 0 and one.stdout.startswith("1 passage (") and "passages" not in one.stdout.splitlines()[0]
+    two = run("search", "Shymkent", "--no-color", "--index", str(index_dir))
+    assert two.stdout.startswith("2 passages (")
+
+
+def test_search_says_what_the_other_language_has_when_the_filter_finds_nothing(index_dir: Path) -> None:
+    """The page's "nothing in English, but 1 in 日本語" hint, with the option to use."""
+    result = run("search", "シルダリヤ", "--lang", "en", "--no-cross", "--no-color", "--index", str(index_dir))
+    assert result.exit_code == 0
+    assert "Nothing in English, but 1 passage in Japanese: search again with --lang ja (or --lang all)." in result.stdout
+    found = run("search", "シルダリヤ", "--lang", "ja", "--no-cross", "--no-color", "--index", str(index_dir))
+    assert "Nothing in" not in found.stdout  # only when the filter hides what the other language has
+    nowhere = run("search", "zzzzqqqq", "--lang", "en", "--no-color", "--index", str(index_dir))
+    assert nowhere.stdout.startswith("0 passages") and "Nothing in" not in nowhere.stdout
+    as_json = json.loads(run("search", "シルダリヤ", "--lang", "en", "--no-cross", "--json", "--index", str(index_dir)).stdout)
+    assert as_json["facets"]["ja"] == 1  # --json stays the API's document
+
+
+def test_search_takes_minus_word_as_an_exclusion_without_double_dash(index_dir: Path) -> None:
+    plain = json.loads(run("search", "鉄道", "--json", "--index", str(index_dir)).stdout)
+    for words in (["鉄道", "-カザフスタン"], ["railway", "-Kazakhstan"]):  # -K…h… is not a cluster of options
+        excluded = run("search", *words, "--json", "--index", str(index_dir))
+        assert excluded.exit_code == 0, excluded.output
+        data = json.loads(excluded.stdout)
+        assert data["query"] == " ".join(words) and 0 < data["total"] < plain["total"]
+    assert run("search", "-h").stdout.startswith("Usage: ")  # alone, -h is still help
+    typo = run("search", "鉄道", "--limt", "3", "--index", str(index_dir))
+    assert typo.exit_code == 2 and "No such option: --limt" in typo.output
+
+
+def test_reindex_progress_says_checked_not_indexed_when_files_are_skipped(tmp_path: Path) -> None:
+    corpus = _corpus(tmp_path / "c", 3)
+    (corpus / "broken.md").write_bytes(b"\xff\xfe not text")
+    result = run("reindex", "--corpus", str(corpus), "--index", str(tmp_path / "ix"))
+    assert result.exit_code == 1
+    assert "checked 4/4 files" in result.stderr and "indexed 4/4" not in result.stderr
+    assert result.stdout.startswith("added 3, updated 0, removed 0, skipped 1;")
+
+
 def test_snippet_text_decodes_entities() -> None:
     assert snippet_text("a &lt;b&gt; <mark>c</mark> &amp;", color=False) == "a <b> [c] &"
 
@@ -174,7 +215,7 @@ def test_stats_reports_what_the_index_holds(index_dir: Path) -> None:
     assert result.exit_code == 0
     out = result.stdout
     assert "documents    2" in out and "passages     16" in out
-    assert "en 1 documents / 8 passages" in out and "ja 1 documents / 8 passages" in out
+    assert "en 1 document / 8 passages" in out and "ja 1 document / 8 passages" in out  # singular for one
     assert "size on disk " in out and "vocabulary " in out
     data = json.loads(run("stats", "--index", str(index_dir), "--json", "--top", "5").stdout)
     assert (data["documents"], data["passages"]) == (2, 16)

@@ -31,7 +31,7 @@ from casearch.index import engine_of, indexed_digests, open_reader, read_current
 from casearch.search import Engine, validate_request
 
 PAUSE = 1.0  # seconds the CLI waits at each phase; the kill lands inside that wait
-COMMON = 110  # files in both states (more than 100: the progress line "indexed 100/N" shows)
+COMMON = 110  # files in both states (more than 100: the progress line "checked 100/N" shows)
 CHANGED = range(0, 20)  # of those, these differ between A and B
 ONLY = 5  # files in one state only
 
@@ -130,7 +130,7 @@ def reindex_and_kill(corpus: Path, index_dir: Path, full: bool, target: str) -> 
             if line.startswith(target):
                 seen = time.monotonic()
                 os.kill(process.pid, signal.SIGKILL)
-                # the process sleeps PAUSE after announcing a phase; after "indexed 100/" it
+                # the process sleeps PAUSE after announcing a phase; after "checked 100/" it
                 # runs on, but cannot commit before it has announced "files-added"
                 on_time = target.startswith("indexed") or time.monotonic() - seen < PAUSE / 2
                 break
@@ -173,7 +173,7 @@ def assert_tidy(index_dir: Path) -> None:
 
 # --- the test -------------------------------------------------------------------------------
 
-INCREMENTAL_TARGETS = ["indexed 100/", "phase: files-added", "phase: segments-written", "phase: committed"]
+INCREMENTAL_TARGETS = ["checked 100/", "phase: files-added", "phase: segments-written", "phase: committed"]
 FULL_TARGETS = INCREMENTAL_TARGETS + ["phase: current-swapped"]
 EVERY_PHASE = [(False, t) for t in INCREMENTAL_TARGETS] + [(True, t) for t in FULL_TARGETS]
 # every phase once per engine (the riskiest moment, segment files written and no commit

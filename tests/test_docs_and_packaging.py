@@ -75,3 +75,72 @@ def test_one_version_everywhere(repo_root: Path) -> None:
     declared = tomllib.loads((repo_root / "pyproject.toml").read_text(encoding="utf-8"))["project"]["version"]
     assert casearch.__version__ == declared
     assert f"- {declared} —" in (repo_root / "README.md").read_text(encoding="utf-8")
+
+
+# --- the Makefile's recipes, run by make with stand-in commands ------------------------------
+
+def _fake(folder: Path, name: str, script: str) -> None:
+    path = folder / name
+    path.write_text(f"#!/bin/sh\n{script}\n", encoding="utf-8")
+    path.chmod(0o755)
+
+
+def _make_in_a_copy(tmp_path: Path, target: str, bin_dir: Path) -> subprocess.CompletedProcess:
+    """``make TARGET`` on a copy of the Makefile whose .venv is already installed, with
+    ``bin_dir`` first on the PATH."""
+    import os
+    import shutil
+    import time
+
+    shutil.copy(REPO / "Makefile", tmp_path / "Makefile")
+    (tmp_path / "pyproject.toml").write_text("", encoding="utf-8")
+    venv_bin = tmp_path / ".venv" / "bin"
+    venv_bin.mkdir(parents=True, exist_ok=True)
+    _fake(venv_bin, "python", "exit 0")
+    later = time.time() + 5
+    (tmp_path / ".venv" / ".installed").touch()
+    os.utime(tmp_path / ".venv" / ".installed", (later, later))  # newer than pyproject.toml: no install
+    env = {**os.environ, "PATH": f"{bin_dir}:{os.environ['PATH']}"}
+    return subprocess.run(["make", "--no-print-directory", target], cwd=tmp_path, capture_output=True,
+                          text=True, timeout=120, env=env)
+
+
+@pytest.mark.parametrize(("code", "make_fails"), [(0, False), (1, False), (2, True), (3, True)])
+def test_make_reindex_fails_only_when_reindex_could_not_do_its_job(tmp_path: Path, code: int, make_fails: bool) -> None:
+    """Exit 1 (some files skipped, the rest indexed) is a report; 2 and 3 are failures."""
+    (tmp_path / "bin").mkdir()
+    (tmp_path / ".venv" / "bin").mkdir(parents=True)
+    _fake(tmp_path / ".venv" / "bin", "casearch", f"echo reindex ran; exit {code}")
+    result = _make_in_a_copy(tmp_path, "reindex", tmp_path / "bin")
+    assert "reindex ran" in result.stdout
+    assert (result.returncode != 0) == make_fails, result.stderr
+    assert ("Error" in result.stderr) == make_fails
+    assert ("some files were skipped" in result.stderr) == (code == 1)
+
+
+@pytest.mark.parametrize("apt_works", [True, False])
+def test_make_browser_installs_a_japanese_font_or_warns(tmp_path: Path, apt_works: bool) -> None:
+    """No Japanese font: apt-get installs fonts-noto-cjk; when apt-get fails, a warning and
+    make carries on (the browser test then skips its rendering check)."""
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    for name in ("chromium", "chromedriver"):
+        _fake(bin_dir, name, "exit 0")
+    _fake(bin_dir, "fc-list", "exit 0")  # knows no font
+    log = tmp_path / "apt.log"
+    _fake(bin_dir, "apt-get", f'echo "$@" >> {log}; exit {0 if apt_works else 100}')
+    result = _make_in_a_copy(tmp_path, "browser", bin_dir)
+    assert result.returncode == 0, result.stderr
+    assert ("install -y fonts-noto-cjk" if apt_works else "update") in log.read_text()
+    assert ("could not install fonts-noto-cjk" in result.stdout) != apt_works
+
+
+def test_make_browser_leaves_an_installed_japanese_font_alone(tmp_path: Path) -> None:
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    for name in ("chromium", "chromedriver"):
+        _fake(bin_dir, name, "exit 0")
+    _fake(bin_dir, "fc-list", 'echo "Noto Sans CJK JP"')
+    _fake(bin_dir, "apt-get", f"touch {tmp_path / 'apt-ran'}; exit 0")
+    result = _make_in_a_copy(tmp_path, "browser", bin_dir)
+    assert result.returncode == 0 and not (tmp_path / "apt-ran").exists()

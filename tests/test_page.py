@@ -133,6 +133,48 @@ def test_the_empty_state_suggests_what_to_try(notes) -> None:
     assert "「zzzzqqqq」に一致する箇所はありません。" in japanese and "試してみること" in japanese
 
 
+def summary(text: str) -> str:
+    found = re.search(r'<p class="summary" role="status">([^<]*)', text)
+    assert found, "no result summary"
+    return re.sub(r"[\d.]+ (ms|ミリ秒)", "T \\1", found.group(1))
+
+
+def test_one_passage_is_singular_in_both_interface_languages(client) -> None:
+    """The shared article holds Shymkent in one English passage (both engines)."""
+    assert summary(page(client, "/search?q=Shymkent&lang=en&ui=en")) == "1 passage (T ms)"
+    assert summary(page(client, "/search?q=Shymkent&lang=en&ui=ja")) == "1 件（T ミリ秒）"
+    assert summary(page(client, "/search?q=Shymkent&ui=en")) == "2 passages (T ms)"
+    elsewhere = page(client, "/search?q=シルダリヤ&lang=en&cross=0&ui=en")
+    assert "Nothing in English, but 1 passage in 日本語." in elsewhere
+
+
+def test_the_other_language_tip_follows_the_cross_lingual_switch(notes) -> None:
+    """With cross-lingual search on, the words' translations are searched: the tip must not
+    say that パイプライン and pipeline are separate words; with it off, it says so and how
+    to turn it on."""
+    for ui in ("en", "ja"):
+        t = MESSAGES[ui]
+        on = html.unescape(page(notes, f"/search?q=zzzzqqqq&ui={ui}"))
+        off = html.unescape(page(notes, f"/search?q=zzzzqqqq&ui={ui}&cross=0"))
+        assert t["try_other_lang_cross"] in on and t["try_other_lang"] not in on
+        assert t["try_other_lang"] in off and t["try_other_lang_cross"] not in off
+        assert "pipeline" not in t["try_other_lang_cross"] and "pipeline" in t["try_other_lang"]
+        assert t["cross_on"] in t["try_other_lang"]  # names the switch that joins the languages
+
+
+def test_also_in_shows_the_translation_title_not_its_id(client) -> None:
+    text = page(client, "/doc/summit-2025/ja?ui=en")
+    also = re.search(r"Also in:(.*?)</span>", text, re.S)
+    assert also, "no translation links"
+    link = re.search(r'<a href="([^"]+)" lang="en" hreflang="en">([^<]+)</a>', also.group(1))
+    assert link and link.group(2).startswith("Second China-Central Asia Summit")
+    assert "summit-2025/en" not in re.sub(r'href="[^"]*"', "", also.group(1))
+    assert target(html.unescape(link.group(1))) == ("/doc/summit-2025/en", {"ui": "en"})
+    japanese = page(client, "/doc/summit-2025/en?ui=ja&q=railway")
+    also = re.search(r"他の言語:(.*?)</span>", japanese, re.S)
+    assert also and "第2回中国・中央アジアサミット" in also.group(1) and 'lang="ja"' in also.group(1)
+
+
 def test_the_home_page_offers_examples_and_syntax(notes) -> None:
     text = page(notes, "/?ui=en")
     assert ("/search", {"q": "パイプライン", "ui": "en"}) in targets(text) and "Query syntax" in text

@@ -25,6 +25,7 @@ from .errors import (
 EXIT_SKIPPED = 1
 EXIT_USAGE = 2
 EXIT_NOTHING_DONE = 3
+_LONG_OPTION = re.compile(r"--[A-Za-z][A-Za-z0-9-]*(=.*)?")
 
 
 def _fail(exc: CasearchError, code: int) -> "click.exceptions.Exit":
@@ -145,7 +146,9 @@ def _phase_hook():
     return announce
 
 
-@main.command()
+# -word excludes a word, as on the page: unknown options are query words, and -h is not
+# help here (click would read -Kazakhstan as the options -K -a -z ... -h).
+@main.command(context_settings={"ignore_unknown_options": True, "help_option_names": ["--help"]})
 @click.argument("query", nargs=-1, required=True)
 @click.option("--lang", type=click.Choice(["all", "ja", "en"]), default="all", show_default=True)
 @click.option("--limit", type=click.IntRange(1, 50), default=10, show_default=True, help="Hits to show.")
@@ -161,12 +164,15 @@ def search(query: tuple[str, ...], lang: str, limit: int, page: int, sort: str, 
     """Search the index; QUERY words are joined by spaces.
 
     On a terminal the matches are highlighted in colour; otherwise they are [bracketed].
-    A "Did you mean" line offers a corrected query, as the web page does.
+    A "Did you mean" line offers a corrected query, as the web page does. -word excludes a
+    word (casearch search 鉄道 -サミット); --word is taken for a mistyped option.
 
     Example: casearch search 天然ガス --lang ja
     """
     from .search import Engine, validate_request
     from .suggest import with_suggestion
+
+    _refuse_unknown_long_options(query)
 
     searcher = Engine(index_dir or config.index_dir(), _engine(engine))
     params = {"q": " ".join(query), "lang": lang, "page": str(page), "per_page": str(limit), "sort": sort,
@@ -184,6 +190,18 @@ def search(query: tuple[str, ...], lang: str, limit: int, page: int, sort: str, 
     use_color = _use_color(color, sys.stdout)
     for line in result_lines(result, use_color):
         click.echo(line, color=use_color)
+
+
+def _refuse_unknown_long_options(query: tuple[str, ...]) -> None:
+    """``--limt 5`` is a typo, not two words to search; ``-word`` is an exclusion; a lone
+    ``-h`` still asks for help."""
+    if query == ("-h",):
+        context = click.get_current_context()
+        click.echo(context.get_help())
+        context.exit()
+    unknown = next((word for word in query if _LONG_OPTION.fullmatch(word)), None)
+    if unknown is not None:
+        raise click.UsageError(f"No such option: {unknown.split('=')[0]}")
 
 
 @main.command()

@@ -19,7 +19,7 @@ if TYPE_CHECKING:  # the CLI imports this module for every command; keep it ligh
     from .search import SearchResult
     from .stats import IndexStats
 
-_COUNT = re.compile(r"^indexed (\d+)/(\d+) files")  # only this moves the bar: a path may hold 12/34
+_COUNT = re.compile(r"^checked (\d+)/(\d+) files")  # only this moves the bar: a path may hold 12/34
 _MARK_OPEN, _MARK_CLOSE = "\x00", "\x01"
 
 
@@ -27,7 +27,7 @@ class ReindexProgress:
     """A ``progress(message)`` callback for ``index.reindex``.
 
     ``mode`` is "bar" (redraw one line on a terminal), "lines" (print each message) or
-    "quiet" (print nothing). Messages "indexed N/T files" move the bar; any other message
+    "quiet" (print nothing). Messages "checked N/T files" (indexed or skipped) move the bar; any other message
     is printed above it.
     """
 
@@ -101,7 +101,7 @@ def result_lines(result: "SearchResult", color: bool) -> list[str]:
         return click.style(text, **styles) if color else text
 
     facets = result.facets or {}
-    header = f"{result.total} passages ({result.took_ms} ms)"
+    header = f"{counted(result.total, 'passage')} ({result.took_ms} ms)"
     if facets:
         header += style(f"  ·  ja {facets.get('ja', 0)}, en {facets.get('en', 0)}", dim=True)
     lines = [header]
@@ -109,6 +109,9 @@ def result_lines(result: "SearchResult", color: bool) -> list[str]:
         lines.append(f"Did you mean: {style(result.suggestion, fg='cyan', bold=True)}")
     if result.hint:
         lines.append(style(result.hint, fg="yellow"))
+    elsewhere = other_language_line(result)
+    if elsewhere:
+        lines.append(style(elsewhere, fg="yellow"))
     first = (result.page - 1) * result.per_page + 1
     previous_doc = None
     for n, hit in enumerate(result.hits, start=first):
@@ -124,6 +127,30 @@ def result_lines(result: "SearchResult", color: bool) -> list[str]:
     if not result.hits and result.total:
         lines.append("(this page is past the last result)")
     return lines
+
+
+def counted(count: int, noun: str) -> str:
+    """
+    >>> counted(1, "passage"), counted(0, "passage"), counted(1_200, "document")
+    ('1 passage', '0 passages', '1,200 documents')
+    """
+    return f"{count:,} {noun}" if count == 1 else f"{count:,} {noun}s"
+
+
+LANGUAGE_NAMES = {"ja": "Japanese", "en": "English"}
+
+
+def other_language_line(result: "SearchResult") -> str | None:
+    """The page's "nothing in 日本語, but 2 in English" for a filtered search that found
+    nothing: what the other language has and the option that shows it."""
+    facets = result.facets or {}
+    if result.total or result.lang not in LANGUAGE_NAMES:
+        return None
+    other = "en" if result.lang == "ja" else "ja"
+    if not facets.get(other):
+        return None
+    return (f"Nothing in {LANGUAGE_NAMES[result.lang]}, but {counted(facets[other], 'passage')} in "
+            f"{LANGUAGE_NAMES[other]}: search again with --lang {other} (or --lang all).")
 
 
 def human_bytes(size: int) -> str:
@@ -145,7 +172,7 @@ def stats_lines(stats: "IndexStats", color: bool) -> list[str]:
         return click.style(padded, bold=True) if color else padded
 
     languages = ", ".join(
-        f"{lang} {counts['documents']} documents / {counts['passages']} passages"
+        f"{lang} {counted(counts['documents'], 'document')} / {counted(counts['passages'], 'passage')}"
         for lang, counts in stats.languages.items()
     )
     top = ", ".join(f"{item['term']} ({item['passages']})" for item in stats.top_terms)

@@ -29,6 +29,7 @@ import stat
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from . import charsets
 from .errors import CorpusError, CorpusMissing
 
 DOCUMENT_SUFFIXES = (".md", ".txt")
@@ -318,9 +319,17 @@ def decode_text(raw: bytes) -> str:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         line = raw.count(b"\n", 0, exc.start) + 1
-        raise CorpusError(f"not valid UTF-8 (byte {exc.start}, line {line}: {exc.reason})") from exc
+        raise CorpusError(f"not valid UTF-8 (byte {exc.start}, line {line}: {exc.reason}){_looks_like(raw)}") from exc
     text = text.replace("\r\n", "\n").replace("\r", "\n").replace("\f", "\n").replace("\v", "\n")
     return _CONTROL.sub("", text)
+
+
+def _looks_like(raw: bytes) -> str:
+    """What to convert from, when the bytes read as Japanese in a legacy encoding."""
+    name = charsets.legacy_japanese(raw)
+    if name is None:
+        return ""
+    return f"; it looks like {name}: save it as UTF-8 (iconv -f {charsets.ICONV_NAMES[name]} -t UTF-8)"
 
 
 def read_document(file: CorpusFile, raw: bytes) -> Document:

@@ -499,7 +499,7 @@ def _parse(file: CorpusFile, raw: bytes, report: ReindexReport) -> Document | No
 
 def _tick(say: Progress, n: int, total: int) -> None:
     if n == total or n % 100 == 0:
-        say(f"indexed {n}/{total} files")
+        say(f"checked {n}/{total} files")  # not "indexed": skipped files count too
 
 
 def indexed_records(reader: Reader) -> tuple[dict[str, dict], str | None]:

@@ -1,7 +1,9 @@
 """The web page's words in each interface language (``?ui=ja|en``).
 
 Templates read them as ``t.<key>``; ``{name}`` placeholders are filled with
-``str.format``. Both languages must have the same keys (a test checks).
+``str.format``. Both languages must have the same keys (a test checks). A key ending in
+``_one`` is the singular of the key without it (``plural``): Japanese has one form, so its
+``_one`` text is the same as the other.
 """
 
 from __future__ import annotations
@@ -18,16 +20,20 @@ MESSAGES: dict[str, dict[str, str]] = {
         "lang_filter": "Language", "lang_filter_label": "Filter by language", "sort_label": "Order",
         "sort_relevance": "Best match", "sort_date": "Newest first",
         "results_heading": "Results for “{q}”",
-        "results": "{total} passages ({ms} ms)",
+        "results": "{total} passages ({ms} ms)", "results_one": "{total} passage ({ms} ms)",
         "showing": "Showing {first}–{last} of {total}",
         "did_you_mean": "Did you mean", "hint": "Note",
         "no_results": "No passages match “{q}”.",
         "no_results_here": "Nothing in {lang}, but {count} passages in {other}.",
+        "no_results_here_one": "Nothing in {lang}, but {count} passage in {other}.",
         "try_heading": "Things to try",
         "try_spelling": "Check the spelling, or type the word the way the documents write it (kanji, kana or English).",
         "try_fewer": "Use fewer words: every word must match.",
         "try_quotes": "Remove quotes or operators: \"…\" asks for the exact phrase, -word excludes a word.",
-        "try_other_lang": "Search in the other language: パイプライン and pipeline are separate words.",
+        "try_other_lang": "Search in the other language, or include it (Other language: Included): "
+                          "without it, パイプライン and pipeline are separate words.",
+        "try_other_lang_cross": "Type the word in the other language too: translations are searched, "
+                                "but not every word has one.",
         "try_prefix": "End a word with * to match its beginning: pipe*",
         "past_last": "This page is past the last result.",
         "first_page": "Go to the first page",
@@ -65,16 +71,18 @@ MESSAGES: dict[str, dict[str, str]] = {
         "lang_filter": "言語", "lang_filter_label": "言語で絞り込む", "sort_label": "並べ替え",
         "sort_relevance": "関連度順", "sort_date": "新しい順",
         "results_heading": "「{q}」の検索結果",
-        "results": "{total} 件（{ms} ミリ秒）",
+        "results": "{total} 件（{ms} ミリ秒）", "results_one": "{total} 件（{ms} ミリ秒）",
         "showing": "{total} 件中 {first}–{last} 件目",
         "did_you_mean": "もしかして", "hint": "注意",
         "no_results": "「{q}」に一致する箇所はありません。",
         "no_results_here": "{lang}では見つかりませんでしたが、{other}に {count} 箇所あります。",
+        "no_results_here_one": "{lang}では見つかりませんでしたが、{other}に {count} 箇所あります。",
         "try_heading": "試してみること",
         "try_spelling": "表記を確かめる。文書と同じ書き方（漢字・かな・英語）で入力してください。",
         "try_fewer": "語を減らす。すべての語が一致する箇所だけを表示します。",
         "try_quotes": "引用符や演算子を外す。\"…\" は語順どおりの一致、-語 はその語を除外します。",
-        "try_other_lang": "もう一方の言語で探す。パイプライン と pipeline は別の語です。",
+        "try_other_lang": "もう一方の言語で探すか、「他言語: 含める」にする。含めないと パイプライン と pipeline は別の語です。",
+        "try_other_lang_cross": "もう一方の言語の語でも探す。訳語も検索しますが、すべての語に訳語があるわけではありません。",
         "try_prefix": "語の末尾に * を付けると前方一致になります: パイプ*",
         "past_last": "このページは最後の結果より後ろです。",
         "first_page": "最初のページへ",
@@ -110,3 +118,14 @@ EXAMPLES = ("パイプライン", "天然ガス", "中国の鉄道", "pipeline",
 
 def messages(ui: str) -> dict[str, str]:
     return MESSAGES[ui if ui in MESSAGES else "en"]
+
+
+def plural(t: dict[str, str], key: str, count: int) -> str:
+    """The text of ``key`` for ``count``: its ``_one`` form for exactly one.
+
+    >>> plural(MESSAGES["en"], "results", 1).format(total=1, ms=2)
+    '1 passage (2 ms)'
+    >>> plural(MESSAGES["en"], "results", 0).format(total=0, ms=2)
+    '0 passages (2 ms)'
+    """
+    return t.get(f"{key}_one", t[key]) if count == 1 else t[key]

@@ -100,7 +100,7 @@ def _gather(workers, done, total: int, say: Callable[[str], None]) -> list:
             results[n] = outcome[1:]
         count = done.value
         if count // 100 > told // 100 or (count == total and told != total):
-            say(f"indexed {count}/{total} files")
+            say(f"checked {count}/{total} files")  # skipped files count too
             told = count
     return [results[n] for n in range(len(workers))]
 

@@ -28,7 +28,7 @@ from werkzeug.exceptions import HTTPException
 from . import __version__, config, engines, openapi
 from .errors import EngineUnavailable, IndexMissing, IndexUnusable, QueryError
 from .index import INDEX_FORMAT, engine_of, read_current
-from .messages import EXAMPLES, UI_LANGS, messages
+from .messages import EXAMPLES, UI_LANGS, messages, plural
 from .search import Engine, Hit, SearchRequest, SearchResult, doc_url, validate_request
 from .suggest import MAX_COMPLETIONS, complete, with_suggestion
 
@@ -89,7 +89,9 @@ def query_with(args: Mapping[str, str], **changes: Any) -> str:
 def _context(**extra: Any) -> dict[str, Any]:
     ui = ui_lang()
     other = "en" if ui == "ja" else "ja"
-    return {"ui": ui, "t": messages(ui), "other_ui": other, "ui_switch_href": same_page(ui=other), **extra}
+    t = messages(ui)
+    return {"ui": ui, "t": t, "plural": lambda key, count: plural(t, key, count), "other_ui": other,
+            "ui_switch_href": same_page(ui=other), **extra}
 
 
 def same_page(**changes: Any) -> str:
@@ -284,6 +286,17 @@ def _section_pairs(view, other) -> list[tuple[Any, Any]]:
     return [(mine.get(n), theirs.get(n)) for n in numbers]
 
 
+def _translation_links(doc_ids: list[str]) -> list[tuple[str, str, str | None]]:
+    """(title, url, language) of each translation; the id where the index lacks its title."""
+    links = []
+    with engine().reader() as reader:
+        for other in doc_ids:
+            record = reader.find_pid(f"doc:{other}") or {}
+            title = (record.get("meta") or {}).get("title") or other
+            links.append((title, doc_url(other), record.get("lang")))
+    return links
+
+
 def _register_pages(app: Flask) -> None:
     @app.get("/")
     def home() -> str:
@@ -309,7 +322,7 @@ def _register_pages(app: Flask) -> None:
         view = engine().document(doc_id, q)
         if view is None:
             return error_response(404, "not_found", f"No document with id {doc_id!r}")
-        links = [(other, doc_url(other)) for other in view.translations]
+        links = _translation_links(view.translations)
         parallel = None
         if request.args.get("parallel") == "1":
             parallel = next((other for other in map(lambda t: engine().document(t, q), view.translations) if other), None)
