@@ -58,3 +58,9 @@ def test_reindex_names_the_encoding_of_a_skipped_japanese_file(tmp_path: Path) -
     assert "it looks like Shift_JIS: save it as UTF-8 (iconv -f CP932 -t UTF-8)" in lines["skipped sjis.md"]
     assert "it looks like EUC-JP: save it as UTF-8 (iconv -f EUC-JP -t UTF-8)" in lines["skipped euc.txt"]
     assert "not valid UTF-8" in lines["skipped latin.txt"] and "looks like" not in lines["skipped latin.txt"]
+
+
+def test_utf8_with_a_few_broken_bytes_is_not_taken_for_shift_jis() -> None:
+    """Read as cp932, UTF-8 Japanese turns into plausible kanji: damaged UTF-8 gets no guess."""
+    assert legacy_japanese("---\ntitle: x\n---\n正しい\n".encode() + b"\n\xe3\x81 broken\n") is None
+    assert legacy_japanese(TEXT.encode() + b"\xff") is None

@@ -5,10 +5,12 @@ EUC-JP. When a file fails to decode as UTF-8, ``legacy_japanese`` tries those st
 names the one under which the bytes read as Japanese text, so the message can say what to
 convert from. Only a guess for the message: nothing is ever decoded this way for indexing.
 
-A decoding counts when it succeeds without error and at least half of its non-ASCII
-characters are kana, kanji or Japanese punctuation (random bytes decode as cp932 often,
-but into half-width katakana and rare symbols). Of two that count, the one with more such
-characters wins.
+No guess for UTF-8 with a few broken bytes: when the characters that do decode as UTF-8
+are at least as many as the broken sequences, the file is damaged UTF-8 (read as cp932,
+UTF-8 Japanese turns into plausible kanji). Otherwise a decoding counts when it succeeds
+without error and at least half of its non-ASCII characters are kana, kanji or Japanese
+punctuation (random bytes decode as cp932 often, but into half-width katakana and rare
+symbols). Of two that count, the one with more such characters wins.
 """
 
 from __future__ import annotations
@@ -32,6 +34,8 @@ def legacy_japanese(raw: bytes) -> str | None:
     True
     """
     sample = _whole_characters(raw[:_SAMPLE_BYTES], len(raw) > _SAMPLE_BYTES)
+    if _mostly_utf8(sample):
+        return None
     best: tuple[int, str] | None = None
     for codec, name in CANDIDATES:
         try:
@@ -43,6 +47,18 @@ def legacy_japanese(raw: bytes) -> str | None:
         if foreign and japanese * 2 >= foreign and (best is None or japanese > best[0]):
             best = (japanese, name)
     return best[1] if best else None
+
+
+def _mostly_utf8(sample: bytes) -> bool:
+    """At least as many non-ASCII characters decode as UTF-8 as there are broken sequences.
+
+    >>> _mostly_utf8("正しい".encode() + b"\\xe3\\x81"), _mostly_utf8("正しい".encode("cp932"))
+    (True, False)
+    """
+    text = sample.decode("utf-8", "replace")
+    broken = text.count("\ufffd")
+    decoded = sum(1 for char in text if ord(char) > 0x7F) - broken
+    return decoded >= broken
 
 
 def _whole_characters(sample: bytes, cut: bool) -> bytes:
