@@ -133,3 +133,20 @@ def test_reindex_of_a_missing_corpus_leaves_no_index_folder(tmp_path: Path) -> N
     result = run("reindex", "--corpus", str(tmp_path / "nowhere"), "--index", str(tmp_path / "index"))
     assert result.exit_code == 3 and "nowhere" in result.output
     assert not (tmp_path / "index").exists()
+
+
+@pytest.mark.parametrize("command", ["reindex", "serve"])
+def test_a_missing_corpus_leaves_no_index_folder_from_a_real_process(tmp_path: Path, command: str) -> None:
+    """Exit 3 with the reason, and not even the index's parent folders are created
+    (serve builds a missing index first, so it meets the missing corpus too)."""
+    from live_server import free_port
+
+    index = tmp_path / "deep" / "index"
+    command = ["reindex"] if command == "reindex" else ["serve", "--port", str(free_port())]
+    result = subprocess.run(
+        [sys.executable, "-m", "casearch.cli", *command, "--corpus", str(tmp_path / "nowhere"), "--index", str(index)],
+        capture_output=True, text=True, timeout=120,
+    )
+    assert result.returncode == 3 and "Corpus folder not found" in result.stderr, result.stderr
+    assert "Traceback" not in result.stderr
+    assert list(tmp_path.iterdir()) == []

@@ -26,13 +26,22 @@ def test_readme_says_where_the_casearch_command_is() -> None:
     assert ".venv/bin" in first_screen
 
 
-def test_readme_curl_examples_send_ascii_urls() -> None:
-    # waitress answers a raw UTF-8 request target with a plain-text 400 "Bad URI".
+def test_readme_stands_alone_without_links_outside_the_repository() -> None:
+    """A clone has only the repository: no ../ paths (the project's shared folder is not in it)."""
     readme = (REPO / "README.md").read_text(encoding="utf-8")
-    urls = [url for line in readme.splitlines() if line.strip().startswith("$ curl")
-            for url in re.findall(r"https?://[^\s']+", line)]
-    assert urls
-    assert [url for url in urls if not url.isascii()] == []
+    assert "../shared" not in readme
+    assert re.findall(r"(?<![\w.])\.\./[\w./-]+", readme) == []
+    for target in re.findall(r"\]\(([^)#]+)\)", readme):  # local Markdown links point at files it has
+        if not re.match(r"[a-z]+:", target):
+            assert (REPO / target).exists(), target
+
+
+def test_readme_curl_examples_are_answered_as_shown_by_the_server_it_describes() -> None:
+    """The README's raw Japanese URL is what the server now reads as UTF-8 (see
+    tests/test_serve_listening.py); it must not tell readers to percent-encode."""
+    readme = (REPO / "README.md").read_text(encoding="utf-8")
+    assert "$ curl -s 'http://127.0.0.1:8000/api/suggest?q=中国の鉄'" in readme
+    assert "must be percent-encoded" not in readme
 
 
 def test_every_cli_command_has_help_and_is_in_the_readme() -> None:
@@ -67,14 +76,21 @@ def test_wheel_ships_the_templates(tmp_path: Path) -> None:
 
 
 def test_one_version_everywhere(repo_root: Path) -> None:
-    """The package, pyproject.toml and the README's changelog name the same version."""
+    """The package, pyproject.toml, ``casearch --version`` and the newest version of the
+    README's changelog are the same."""
     import tomllib
+
+    from click.testing import CliRunner
 
     import casearch
 
     declared = tomllib.loads((repo_root / "pyproject.toml").read_text(encoding="utf-8"))["project"]["version"]
     assert casearch.__version__ == declared
-    assert f"- {declared} —" in (repo_root / "README.md").read_text(encoding="utf-8")
+    readme = (repo_root / "README.md").read_text(encoding="utf-8")
+    changelog = readme.split("## Changelog", 1)[1]
+    versions = [tuple(map(int, v.split("."))) for v in re.findall(r"^- (\d+\.\d+\.\d+) —", changelog, re.M)]
+    assert versions and max(versions) == tuple(map(int, declared.split(".")))
+    assert CliRunner().invoke(main, ["--version"]).output == f"casearch, version {declared}\n"
 
 
 # --- the Makefile's recipes, run by make with stand-in commands ------------------------------
