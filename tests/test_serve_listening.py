@@ -58,8 +58,9 @@ def listening_socket(reuse_port: bool) -> socket.socket:
     return sock
 
 
-@pytest.mark.parametrize("workers", ["1", "2"])
-@pytest.mark.parametrize("holder", ["another casearch", "a plain socket", "a socket with SO_REUSEPORT"])
+@pytest.mark.parametrize(("holder", "workers"), [
+    ("another casearch", "1"), ("another casearch", "2"), ("a plain socket", "1"), ("a socket with SO_REUSEPORT", "2"),
+])
 def test_serve_refuses_a_port_in_use_with_exit_3(holder: str, workers: str, tmp_path: Path) -> None:
     if holder == "another casearch":  # the sockets another `casearch serve --workers 2` listens on
         held = bind_sockets("127.0.0.1", 0, 2)
@@ -149,6 +150,7 @@ def raw_get(port: int, target: bytes) -> tuple[int, str, bytes]:
     return int(lines[0].split(" ")[1]), headers.get("Content-Type", ""), body
 
 
+@pytest.mark.slow  # a live server per worker count
 def test_raw_utf8_in_the_url_is_read_as_utf8(live_port: int) -> None:
     status, kind, body = raw_get(live_port, "/api/suggest?q=中国の鉄".encode("utf-8"))
     assert (status, kind) == (200, "application/json")
@@ -168,6 +170,7 @@ def test_raw_utf8_in_the_url_is_read_as_utf8(live_port: int) -> None:
     assert status == 404 and kind.startswith("text/html")
 
 
+@pytest.mark.slow  # a live server per worker count
 def test_raw_bytes_that_are_not_utf8_get_json_as_their_percent_encoding_does(live_port: int) -> None:
     for target in [b"/api/search?q=\xff", b"/api/suggest?q=\xe4\xb8", b"/api/search?q=a&lang=\xe9"]:
         status, kind, body = raw_get(live_port, target)
@@ -180,6 +183,7 @@ def test_raw_bytes_that_are_not_utf8_get_json_as_their_percent_encoding_does(liv
             assert set(answer["error"]) >= {"code", "message"}
 
 
+@pytest.mark.slow  # a live server per worker count
 def test_a_second_serve_on_a_live_port_exits_3(live_port: int, tmp_path: Path) -> None:
     assert_refused(run_serve(live_port, "1", tmp_path), live_port, tmp_path)
     assert raw_get(live_port, b"/healthz")[0] == 200  # the first server is untouched
