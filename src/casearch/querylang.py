@@ -108,6 +108,9 @@ class _Lex:
     prefix: bool = False
 
 
+_OPERATOR_WORDS = frozenset({"OR", "NOT", "-"})
+
+
 class _SyntaxFallback(Exception):
     """The query is not well formed: search it as plain text."""
 
@@ -141,7 +144,8 @@ def parse(
         result = _Parser(lexemes, builder).parse()
     except _SyntaxFallback:
         builder = _Builder(vocabulary, bridge, boost, user)
-        lexemes = [_Lex("word", w) for w in text.split()]
+        # Operators left dangling ("A NOT", "A OR") are dropped, not searched as words.
+        lexemes = [_Lex("word", w) for w in text.split() if w not in _OPERATOR_WORDS]
         result = _Parser(lexemes, builder).parse()
     return ParsedQuery(result, builder.units, builder.stop_only, builder.dropped, builder.negations > 0, language)
 

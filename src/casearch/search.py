@@ -564,6 +564,8 @@ def _hint(parsed: ParsedQuery, total: int) -> str | None:
             f"「{words}」 only holds particles or common words, which are not searched on "
             "their own. Add a content word, or quote a whole phrase."
         )
+    if parsed.query is None:
+        return "The query holds only operators (OR, NOT, -, quotes, brackets): add a word to search for."
     if parsed.dropped_terms:
         return f"The query was long: {parsed.dropped_terms} of its terms were left out."
     return None
