@@ -48,7 +48,6 @@ GOLDEN = [
     ('鉄道\u3000と\u3000道路', '鉄道/鉄道 と/と* 道路/道路'),
     ('「一帯一路」。', '一帯/一帯 一路/一路'),
     ('カシムジョマルト・トカエフ大統領', 'カシムジョマルト/カシムジョマルト トカエフ/トカエフ 大統領/大統領'),
-    ('シムケント製油所', 'シム/シム ケント/ケント 製油/製油 所/所'),
     ('トカエフ', 'トカエフ/トカエフ'),
     ("Kazakhstan's pipelines", 'Kazakhstan/kazakhstan pipelines/pipelin'),
     ('Kassym-Jomart Tokayev', 'Kassym/kassym Jomart/jomart Tokayev/tokayev'),
@@ -65,7 +64,6 @@ GOLDEN = [
     ('①', '①/1'),
     ('グローバル・サウス', 'グローバル/グローバル サウス/サウス'),
     ('ウィンウィン', 'ウィン/ウィン ウィン/ウィン'),
-    ('てつどう', 'てつ/鉄 どう/どう'),
     ('うみ', 'うみ/海'),
     ('海', '海/海'),
     ('です', 'です/です*'),
@@ -76,10 +74,31 @@ GOLDEN = [
 ]
 
 
+# What the words are, where UniDic splits them otherwise. Search still finds them (the
+# reading and n-gram fields cover the gap: see test_search and test_loanwords_in_hiragana);
+# strict, so a dictionary that gets them right makes these rows move up into GOLDEN.
+MECAB_MISSPLITS = [
+    ('シムケント製油所', 'シムケント/シムケント 製油/製油 所/所', "an unknown place name cut at シム"),
+    ('てつどう', 'てつどう/鉄道', "kana-only 鉄道 read as 鉄 + どう"),
+]
+
+
+def indexed_tokens(text: str) -> str:
+    return " ".join(f"{t.surface}/{t.term}{'*' if t.stop else ''}" for t in analyze(text) if t.indexed)
+
+
 @pytest.mark.parametrize(("text", "expected"), GOLDEN, ids=[g[0] for g in GOLDEN])
 def test_golden_tokens(text: str, expected: str) -> None:
-    tokens = [f"{t.surface}/{t.term}{'*' if t.stop else ''}" for t in analyze(text) if t.indexed]
-    assert " ".join(tokens) == expected
+    assert indexed_tokens(text) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [pytest.param(text, want, marks=pytest.mark.xfail(strict=True, reason=why), id=text)
+     for text, want, why in MECAB_MISSPLITS],
+)
+def test_golden_tokens_mecab_gets_wrong(text: str, expected: str) -> None:
+    assert indexed_tokens(text) == expected
 
 
 def test_symbols_are_dropped_and_particles_are_stop_tokens() -> None:
