@@ -13,8 +13,13 @@
                 (MRR@10) and the share of queries whose best passage is the first hit;
                 document level: 1/rank of the best passage's document among the first
                 10 distinct documents of the first 50 hits
-    report      both, per query language (ja, en, mixed), for the cross-lingual queries
-                and overall, then every miss (best passage not first) with its rank
+    marks       every hit of the first page: at least one mark, and every mark inside a
+                word that matches the query (``mark_matches``: typed characters, a
+                word's dictionary form, English inflection, number, reading of a word
+                typed in kana or romaji, or a counterpart the bridge offers)
+    report      the scores per query language (ja, en, mixed), for the cross-lingual
+                queries and overall, every miss (best passage not first) with its rank,
+                and the queries whose hits lack a mark or carry a stray one
 
 Usage: python bench/judged.py [--engine whoosh|tantivy] [--json]
 The test suite (tests/test_judged.py) imports this module and holds floors on the figures.
@@ -31,6 +36,10 @@ import tempfile
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Iterable
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from judged_marks import mark_problems  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[1]
 JUDGED = REPO / "tests" / "data" / "judged"
@@ -67,6 +76,7 @@ class Outcome:
     passages: list[str]  # doc_id#sN of the first CUTOFF hits
     documents: list[str]  # the first CUTOFF distinct documents
     total: int
+    hits: list[dict]  # the first CUTOFF hits as the JSON shows them
 
     @property
     def passage_rank(self) -> int | None:
@@ -134,7 +144,7 @@ def run_query(engine, query: JudgedQuery) -> Outcome:
     for hit in result.hits:
         if hit.doc_id not in documents:
             documents.append(hit.doc_id)
-    return Outcome(query, passages[:CUTOFF], documents[:CUTOFF], result.total)
+    return Outcome(query, passages[:CUTOFF], documents[:CUTOFF], result.total, result.to_json()["hits"][:CUTOFF])
 
 
 def score(outcomes: Iterable[Outcome]) -> Scores:
@@ -165,7 +175,8 @@ def evaluate(engine) -> list[Outcome]:
     return [run_query(engine, query) for query in load_queries()]
 
 
-def report(outcomes: list[Outcome], engine_name: str) -> str:
+def report(outcomes: list[Outcome], engine_name: str, engine=None) -> str:
+    """The scores table and the misses; with ``engine``, the mark checks too."""
     lines = [
         f"judged relevance, engine {engine_name}: {len(outcomes)} queries",
         "",
@@ -185,7 +196,20 @@ def report(outcomes: list[Outcome], engine_name: str) -> str:
             f"  {o.query.id:<6} rank {rank!s:>2}  {o.query.q!r} lang={o.query.lang} cross={int(o.query.cross)}"
             f"  best {o.query.best}  first {first}  total {o.total}"
         )
+    if engine is not None:
+        lines += _mark_report(engine, outcomes)
     return "\n".join(lines)
+
+
+def _mark_report(engine, outcomes: list[Outcome]) -> list[str]:
+    problems = {o.query.id: (o.query.q, *mark_problems(engine, o.query, o.hits)) for o in outcomes}
+    unmarked = {qid: found for qid, (_, found, _) in problems.items() if found}
+    stray = {qid: found for qid, (_, _, found) in problems.items() if found}
+    lines = ["", f"queries with hits without a mark: {len(unmarked)} of {len(outcomes)}"]
+    lines += [f"  {qid:<6} {problems[qid][0]!r}: {', '.join(found)}" for qid, found in unmarked.items()]
+    lines += ["", f"queries with marks outside matching words: {len(stray)} of {len(outcomes)}"]
+    lines += [f"  {qid:<6} {problems[qid][0]!r}: {'; '.join(found)}" for qid, found in stray.items()]
+    return lines
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -196,6 +220,7 @@ def main(argv: list[str] | None = None) -> int:
     with tempfile.TemporaryDirectory(prefix="casearch-judged-") as workdir:
         engine = build_index(Path(workdir), args.engine)
         outcomes = evaluate(engine)
+        text = report(outcomes, args.engine, engine)
         engine.close()
     if args.json:
         figures = {name: asdict(score(found)) for name, found in groups(outcomes).items()}
@@ -203,7 +228,7 @@ def main(argv: list[str] | None = None) -> int:
                   for o in outcomes if o.passage_rank != 1]
         print(json.dumps({"engine": args.engine, "scores": figures, "misses": misses}, ensure_ascii=False, indent=1))
     else:
-        print(report(outcomes, args.engine))
+        print(text)
     return 0
 
 
