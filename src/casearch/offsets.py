@@ -108,6 +108,25 @@ class Offsets:
                 spans.append((owners[at][0], owners[at + len(key) - 1][1]))
         return spans
 
+    def reading_words(self, key: str, whole: bool = False) -> list[Span]:
+        """Spans of runs of whole words whose reading key starts with ``key`` at a word's
+        first reading character (with ``whole``: is exactly ``key``, ending where a word
+        ends). てつ finds 鉄道 (テツドウ) but not 地下鉄 (チカテツ)."""
+        spans: list[Span] = []
+        for chain in _items(self._chains):
+            text, _, encoded = chain.partition(_SPANS)
+            if key not in text:
+                continue
+            owners = _owners(encoded)
+            for at in _all_finds(text, key):
+                last = at + len(key) - 1
+                if at > 0 and owners[at - 1] == owners[at]:
+                    continue  # starts inside a word
+                if whole and last + 1 < len(owners) and owners[last + 1] == owners[last]:
+                    continue  # ends inside a word
+                spans.append((owners[at][0], owners[last][1]))
+        return spans
+
     def character_spans(self, written: str) -> list[Span]:
         """Where Japanese characters (katakana-folded) stand in one run; a single
         character matches only a run of one, as the character bigrams index it."""
