@@ -82,6 +82,15 @@ class Offsets:
         """Where the surface field holds ``norm``."""
         return self._find(f"{_TERM}{norm}{_NORM}") + self._find(f"\n{norm}{_TERM}{_NORM}")
 
+    def surface_forms(self) -> set[str]:
+        """Every word the surface field (``body_surface``) holds for this text."""
+        forms: set[str] = set()
+        for line in self.tokens.split("\n"):
+            term, _, rest = line.partition(_TERM)
+            if term:
+                forms.add(rest.partition(_NORM)[0] or term)
+        return forms
+
     def _find(self, needle: str) -> list[Occurrence]:
         found: list[Occurrence] = []
         tokens = self.tokens
