@@ -79,6 +79,10 @@ class Reader(Protocol):
     def vocabulary(self, field: str) -> Iterator[tuple[str, int]]:
         """Every term of ``field`` with the number of records holding it."""
 
+    def deleted_records(self) -> int:
+        """Records of deleted documents the segments still hold (and the lexicon still
+        counts) until a merge drops them; a full reindex writes none."""
+
     def totals(self) -> dict[str, int]:
         """Documents and passages served (deleted records left out)."""
 

@@ -131,6 +131,11 @@ class WhooshReader:
             "passages": sum(1 for _ in self.searcher.document_numbers(kind=PASSAGE)),
         }
 
+    def deleted_records(self) -> int:
+        """Records of deleted documents still in the segments (until a merge drops them)."""
+        reader = self.searcher.reader()
+        return reader.doc_count_all() - reader.doc_count()
+
     def close(self) -> None:
         self.searcher.close()
 
