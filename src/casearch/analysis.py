@@ -13,7 +13,7 @@ The pipeline, in order:
                    for Latin script, possessives ('s) removed; unknown katakana names are
                    split at ・ (カシムジョマルト・トカエフ -> two words)
     features       surface, base form (UniDic lemma without its English gloss
-                   ``エネルギー-energy``; a Porter stem for English), katakana reading,
+                   ``エネルギー-energy``; a Snowball stem for English, see ``stemming``), katakana reading,
                    part of speech; unknown words fall back to their surface
     numbers        runs of kanji numerals become digits (四千三百 -> 4300)
     fold           iteration marks expanded (人々 -> 人人), katakana long vowel stemmed
@@ -48,8 +48,8 @@ from typing import Iterator
 
 from whoosh.analysis import Token as WhooshToken
 from whoosh.analysis import Tokenizer
-from whoosh.lang.porter import stem as porter_stem
 
+from .stemming import stem as english_stem
 from .textnorm import (
     KANJI_NUMERAL_CHARS, Normalized, fold_term, is_katakana, kanji_number, normalize, reading_key,
     to_katakana,
@@ -57,7 +57,7 @@ from .textnorm import (
 
 # Bump whenever a change here alters the terms written to the index: an index of another
 # format version is rebuilt by the next reindex.
-ANALYSIS_VERSION = 4
+ANALYSIS_VERSION = 5  # 5: Snowball English stems (stemming.py)
 
 DROPPED_POS = frozenset({"補助記号", "記号", "空白"})
 STOP_POS = frozenset({"助詞", "助動詞"})
@@ -230,7 +230,7 @@ def _latin(match: re.Match[str], offset: int) -> _Raw:
     if lowered[0].isdigit() and lowered.replace(",", "").replace(".", "").isdigit():
         number = lowered.replace(",", "")
         return _Raw(start, end, number, number, None, "数詞", None, False, True)
-    base = porter_stem(lowered.replace("'", "").replace("\u2019", ""))
+    base = english_stem(lowered.replace("'", "").replace("\u2019", ""))
     return _Raw(start, end, lowered, base, None, "英単語", None, lowered in ENGLISH_STOP_WORDS, True)
 
 
