@@ -112,6 +112,8 @@ DOCS = {
     "campus": "A lecture at the university drew students.",
     "rights": "Universal access to energy is the goal.",
     "mixed": "両国は協力(cooperation)を深めた。",
+    "plural": "Railways and more railways cross the steppe.",
+    "singular": "The railway crosses the steppe.",
 }
 
 
@@ -147,3 +149,10 @@ def test_search_operate_finds_operating(stem_client) -> None:
 def test_search_university_does_not_find_universal(stem_client) -> None:
     assert set(found(stem_client, "university")) == {"campus"}
     assert set(found(stem_client, "universal")) == {"rights"}
+
+
+def test_search_english_exact_spelling_ranks_first_when_stem_is_a_word(stem_client) -> None:
+    # Snowball leaves railway whole, so the stem equals the written word; the written
+    # form must still be searched, or railways (twice) outranks the railway typed.
+    assert list(found(stem_client, "railway")) == ["singular", "plural"]
+    assert list(found(stem_client, "railways")) == ["plural", "singular"]
