@@ -369,8 +369,11 @@ class _Builder:
         alternatives = [Alternative(f, terms, "base") for f in fields]
         if "body" in fields:
             # Written forms rank an exact spelling first; where they equal the base forms
-            # (most nouns) they would match the same passages, so they are not searched.
-            alternatives.append(Alternative("body_surface", norms, "surface", searched=norms != terms))
+            # (most Japanese nouns) they would match the same passages, so they are not
+            # searched. An English stem that is also a word (railway) gathers other
+            # spellings (railways), so English words are always searched as written.
+            english = any(t.pos == "英単語" for t in group)
+            alternatives.append(Alternative("body_surface", norms, "surface", searched=norms != terms or english))
             alternatives += self.expansions(terms, "".join(t.surface for t in group), fields)
         return alternatives
 
