@@ -64,12 +64,15 @@ UNMARKED_ON_MAIN = {
     "a10", "a15", "a17", "a20", "r03", "r04", "r05", "r06", "r07", "r09", "r10", "r11", "r12", "r13",
     "r14", "r17", "r20", "r21", "r22", "p02", "p06", "p11", "p12", "p13", "p14", "p16", "s02", "g01",
     "c01", "c06", "u01",
+    "a26", "u10",  # found since the Snowball stemmer (cooperating, operating); translations join unmarked
 }
 # Queries for which main (02bcd75, both engines) marks a word that does not match: ガスパイ
 # marks the whole ガスパイプライン, university marks Universal (one Porter stem),
 # グリーンエネルギー marks クリーンエネルギー (voicing ignored), sake (read as romaji サケ)
 # marks 酒造り and 生酒 whole, てすと marks the particle で.
-STRAY_MARKS_ON_MAIN = {"a07", "a09", "a20", "s08", "c09"}
+# Since the Snowball stemmer: university no longer marks Universal (a09 passes), but
+# operating costs marks operator (both stem to "oper").
+STRAY_MARKS_ON_MAIN = {"a07", "a20", "s08", "c09", "u10"}
 
 
 # --- the judged set itself (no index) -----------------------------------------------------
@@ -130,7 +133,7 @@ def _judge(q: str, text: str, marked: str, counterparts: tuple[str, ...] = ()) -
     ("cooperating", "cooperation projects", "cooperation"),
     ("ぱいぷらいん", "原油・天然ガスパイプラインと", "パイプライン"),  # a reading typed in hiragana
     ("tetsudou", "中国の鉄道計画", "鉄道"),  # a reading typed in romaji
-    ("四千三百億", "4300億立方メートル", "4300"),  # the same number
+    ("四千三百億", "4300億立方メートル", "4300億"),  # the same number, marked as one word
     ("ｼﾑｹﾝﾄ", "シムケント製油所", "シムケント"),  # width
     ("GitHub Actions", "GitHub Actionsの設定", "GitHub Actions"),
     ("四つの原則", "次の4つの原則です", "4つ"),
