@@ -33,7 +33,7 @@ from pathlib import Path
 from typing import Any, Callable, Iterator, Mapping
 from urllib.parse import quote
 
-from . import analysis, bridgestore, config, engines
+from . import analysis, bridgestore, config, engines, layout
 from . import index as index_mod
 from . import querytree as qt
 from .bridge import Pair
@@ -109,7 +109,7 @@ class DocumentSection:
     number: int
     heading: str | None
     heading_html: str | None
-    paragraphs_html: list[str]
+    blocks_html: list[str]  # paragraphs, lists, quotes… each a complete HTML element
 
 
 @dataclass
@@ -359,7 +359,8 @@ def _hit(stored: _StoredFields, parsed: ParsedQuery, key: Key, score: float, tra
         doc_id=fields["doc_id"], title=fields["title"], lang=fields["lang"],
         section=fields["section"] or None,
         url=doc_url(fields["doc_id"], fields["section_no"]),
-        score=round(score, 4), snippet=make_snippet(fields["body"], spans, direct=direct), matched=matched,
+        score=round(score, 4), matched=matched,
+        snippet=make_snippet(fields["body"], spans, direct=direct, markers=layout.item_markers(layout.decode(fields.get("layout")))),
         counterpart=_counterpart(stored.reader, fields),
         date=fields.get("date") or None, source=(fields.get("meta") or {}).get("source"),
         section_no=fields["section_no"],
@@ -376,8 +377,8 @@ def _document_view(passages: list[dict], units) -> DocumentView:
             heading = fields["section"] or None
             heading_html = highlight(heading, match_spans(stored_offsets(fields, "section"), "section", units)) if heading else None
             sections[number] = DocumentSection(number, heading, heading_html, [])
-        sections[number].paragraphs_html += _paragraphs_html(
-            fields["body"], match_spans(stored_offsets(fields, "body"), "body", units)
+        sections[number].blocks_html += layout.render_blocks(
+            fields["body"], layout.decode(fields.get("layout")), match_spans(stored_offsets(fields, "body"), "body", units),
         )
     title_html = highlight(first["title"], match_spans(stored_offsets(first, "title"), "title", units))
     return DocumentView(
@@ -385,18 +386,6 @@ def _document_view(passages: list[dict], units) -> DocumentView:
         meta.get("url"), first.get("date") or None, list(meta.get("translations") or []),
         [sections[n] for n in sorted(sections)],
     )
-
-
-def _paragraphs_html(text: str, spans) -> list[str]:
-    """Highlighted HTML per paragraph (blank-line separated) of a passage."""
-    out: list[str] = []
-    for match in re.finditer(r"(?:[^\n]|\n(?!\s*\n))+", text):
-        a, b = match.span()
-        inside = [(max(s, a), min(e, b)) for s, e in spans if s < b and e > a]
-        html = highlight(text, inside, a, b)
-        if html:
-            out.append(html)
-    return out
 
 
 def _counterpart(reader: Reader, fields: dict) -> dict[str, str | None] | None:

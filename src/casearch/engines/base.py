@@ -29,7 +29,7 @@ TEXT_FIELDS: dict[str, tuple[str, float]] = {
 }
 EXTRA_BODY_FIELDS = ("body_surface", "body_reading", "body_ngram")
 KEYWORD_FIELDS = ("pid", "kind", "doc_id", "lang", "date")
-STORED_ONLY = ("path", "digest", "meta", "offsets")
+STORED_ONLY = ("path", "digest", "meta", "offsets", "layout")
 NUMBER_FIELDS = ("section_no", "part")
 LANGS = ("ja", "en")
 PASSAGE = "passage"
