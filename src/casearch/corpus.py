@@ -48,7 +48,9 @@ MAX_META_CHARS = 2000
 LANGS = ("ja", "en")
 
 _JAPANESE_CHAR = re.compile(r"[\u3040-\u30ff\u31f0-\u31ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uff66-\uff9f]")
-_SENTENCE_END = re.compile(r"(?<=[。！？!?])|(?<=\.)(?=\s)")
+# Where a paragraph too long for one passage may be cut: sentence ends, and line ends
+# (a Markdown list is one paragraph whose items are lines).
+_SENTENCE_END = re.compile(r"(?<=[。！？!?\n])|(?<=\.)(?=\s)")
 # Control characters are not text: NUL, escape sequences (which would reach a terminal
 # through `casearch search`), the C1 range and stray byte order marks (files pasted
 # together) are dropped; form and vertical feeds end lines.
@@ -487,7 +489,7 @@ def split_passages(text: str, max_chars: int = MAX_PASSAGE_CHARS) -> list[str]:
 
 def passage_spans(text: str, max_chars: int = MAX_PASSAGE_CHARS) -> list[Span]:
     """Group paragraphs into spans of at most ``max_chars``; a longer paragraph is cut
-    at sentence ends, and a longer sentence at ``max_chars``. Each passage is the text
+    at sentence or line ends, and a longer sentence at ``max_chars``. Each passage is the text
     between its spans' ends as it stands (offsets into the section stay offsets into
     the passage), without the line ends and spaces around it."""
     pieces: list[Span] = []
