@@ -10,7 +10,8 @@
                        same whatever the filter) -> order by score, then doc_id, section
                        -> the requested page -> snippets and match notes from the
                        offsets stored with each passage
-    Engine.document    a whole document's sections, optionally highlighted for a query
+    Engine.document    a whole document's sections, optionally highlighted for a query,
+                       each passage rendered from its text and layout (``layout``)
 
 Everything here runs the same for both engines (``engines``): the engine only answers
 ``rank``, ``count`` and stored-field reads. Each thread keeps its own reader and opens a
@@ -360,11 +361,16 @@ def _hit(stored: _StoredFields, parsed: ParsedQuery, key: Key, score: float, tra
         section=fields["section"] or None,
         url=doc_url(fields["doc_id"], fields["section_no"]),
         score=round(score, 4), matched=matched,
-        snippet=make_snippet(fields["body"], spans, direct=direct, markers=layout.item_markers(layout.decode(fields.get("layout")))),
+        snippet=make_snippet(fields["body"], spans, direct=direct, markers=_item_markers(fields)),
         counterpart=_counterpart(stored.reader, fields),
         date=fields.get("date") or None, source=(fields.get("meta") or {}).get("source"),
         section_no=fields["section_no"],
     )
+
+
+def _item_markers(fields: dict) -> dict[int, str]:
+    """Where the passage's list items start -> the bullet or number its snippet shows."""
+    return layout.item_markers(layout.decode(fields.get("layout")))
 
 
 def _document_view(passages: list[dict], units) -> DocumentView:
