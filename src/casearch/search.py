@@ -10,7 +10,8 @@
                        same whatever the filter) -> order by score, then doc_id, section
                        -> the requested page -> snippets and match notes from the
                        offsets stored with each passage
-    Engine.document    a whole document's sections, optionally highlighted for a query
+    Engine.document    a whole document's sections, optionally highlighted for a query,
+                       each passage rendered from its text and layout (``layout``)
 
 Everything here runs the same for both engines (``engines``): the engine only answers
 ``rank``, ``count`` and stored-field reads. Each thread keeps its own reader and opens a
@@ -33,7 +34,7 @@ from pathlib import Path
 from typing import Any, Callable, Iterator, Mapping
 from urllib.parse import quote
 
-from . import analysis, bridgestore, config, engines
+from . import analysis, bridgestore, config, engines, layout
 from . import index as index_mod
 from . import querytree as qt
 from .bridge import Pair
@@ -109,7 +110,7 @@ class DocumentSection:
     number: int
     heading: str | None
     heading_html: str | None
-    paragraphs_html: list[str]
+    blocks_html: list[str]  # paragraphs, lists, quotes… each a complete HTML element
 
 
 @dataclass
@@ -359,11 +360,17 @@ def _hit(stored: _StoredFields, parsed: ParsedQuery, key: Key, score: float, tra
         doc_id=fields["doc_id"], title=fields["title"], lang=fields["lang"],
         section=fields["section"] or None,
         url=doc_url(fields["doc_id"], fields["section_no"]),
-        score=round(score, 4), snippet=make_snippet(fields["body"], spans, direct=direct), matched=matched,
+        score=round(score, 4), matched=matched,
+        snippet=make_snippet(fields["body"], spans, direct=direct, markers=_item_markers(fields)),
         counterpart=_counterpart(stored.reader, fields),
         date=fields.get("date") or None, source=(fields.get("meta") or {}).get("source"),
         section_no=fields["section_no"],
     )
+
+
+def _item_markers(fields: dict) -> dict[int, str]:
+    """Where the passage's list items start -> the bullet or number its snippet shows."""
+    return layout.item_markers(layout.decode(fields.get("layout")))
 
 
 def _document_view(passages: list[dict], units) -> DocumentView:
@@ -376,8 +383,8 @@ def _document_view(passages: list[dict], units) -> DocumentView:
             heading = fields["section"] or None
             heading_html = highlight(heading, match_spans(stored_offsets(fields, "section"), "section", units)) if heading else None
             sections[number] = DocumentSection(number, heading, heading_html, [])
-        sections[number].paragraphs_html += _paragraphs_html(
-            fields["body"], match_spans(stored_offsets(fields, "body"), "body", units)
+        sections[number].blocks_html += layout.render_blocks(
+            fields["body"], layout.decode(fields.get("layout")), match_spans(stored_offsets(fields, "body"), "body", units),
         )
     title_html = highlight(first["title"], match_spans(stored_offsets(first, "title"), "title", units))
     return DocumentView(
@@ -385,18 +392,6 @@ def _document_view(passages: list[dict], units) -> DocumentView:
         meta.get("url"), first.get("date") or None, list(meta.get("translations") or []),
         [sections[n] for n in sorted(sections)],
     )
-
-
-def _paragraphs_html(text: str, spans) -> list[str]:
-    """Highlighted HTML per paragraph (blank-line separated) of a passage."""
-    out: list[str] = []
-    for match in re.finditer(r"(?:[^\n]|\n(?!\s*\n))+", text):
-        a, b = match.span()
-        inside = [(max(s, a), min(e, b)) for s, e in spans if s < b and e > a]
-        html = highlight(text, inside, a, b)
-        if html:
-            out.append(html)
-    return out
 
 
 def _counterpart(reader: Reader, fields: dict) -> dict[str, str | None] | None:
@@ -564,6 +559,8 @@ def _hint(parsed: ParsedQuery, total: int) -> str | None:
             f"「{words}」 only holds particles or common words, which are not searched on "
             "their own. Add a content word, or quote a whole phrase."
         )
+    if parsed.query is None:
+        return "The query holds only operators (OR, NOT, -, quotes, brackets): add a word to search for."
     if parsed.dropped_terms:
         return f"The query was long: {parsed.dropped_terms} of its terms were left out."
     return None
