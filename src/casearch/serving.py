@@ -101,7 +101,7 @@ class Utf8Channel(HTTPChannel):
 
 
 def encode_raw_request_target(header_plus: bytes) -> bytes:
-    """The request line with every byte over 0x7F percent-encoded; the header fields after
+    r"""The request line with every byte over 0x7F percent-encoded; the header fields after
     it untouched (their values may hold such bytes).
 
     >>> encode_raw_request_target(b"GET /api/suggest?q=\xe9\x89\x84 HTTP/1.1\r\nX-A: \xe9")
