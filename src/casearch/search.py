@@ -10,7 +10,8 @@
                        same whatever the filter) -> order by score, then doc_id, section
                        -> the requested page -> snippets and match notes from the
                        offsets stored with each passage
-    Engine.document    a whole document's sections, optionally highlighted for a query
+    Engine.document    a document's sections, optionally highlighted for a query: whole,
+                       or one page of a long one (``docpages``)
 
 Everything here runs the same for both engines (``engines``): the engine only answers
 ``rank``, ``count`` and stored-field reads. Each thread keeps its own reader and opens a
@@ -30,13 +31,14 @@ from collections import Counter
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Iterator, Mapping
+from typing import Any, Callable, Collection, Iterator, Mapping
 from urllib.parse import quote
 
 from . import analysis, bridgestore, config, engines
 from . import index as index_mod
 from . import querytree as qt
 from .bridge import Pair
+from .docpages import Layout, Paging, Place, anchor
 from .engines.base import Key, Reader
 from .errors import CasearchError, IndexUnusable, QueryError
 from .offsets import Offsets
@@ -81,6 +83,7 @@ class Hit:
     date: str | None = None
     source: str | None = None
     section_no: int = field(default=1, repr=False)
+    part: int = field(default=1, repr=False)  # the passage's number in its section (links to long documents)
 
 
 @dataclass
@@ -101,6 +104,7 @@ class SearchResult:
         data = asdict(self)
         for hit in data["hits"]:
             hit.pop("section_no", None)
+            hit.pop("part", None)
         return data
 
 
@@ -110,6 +114,8 @@ class DocumentSection:
     heading: str | None
     heading_html: str | None
     paragraphs_html: list[str]
+    continued: bool = False  # on a page of a long document: the section began on an earlier page
+    anchors: dict[int, str] = field(default_factory=dict)  # paragraph index -> id of the passage it opens (long documents)
 
 
 @dataclass
@@ -123,6 +129,7 @@ class DocumentView:
     date: str | None
     translations: list[str]
     sections: list[DocumentSection]
+    paging: Paging | None = None  # a long document's page and navigation; None: shown whole
 
 
 def validate_request(params: Mapping[str, str]) -> SearchRequest:
@@ -316,14 +323,29 @@ class Engine:
             hint=_hint(parsed, total), sort=request.sort, facets=facets,
         )
 
-    def document(self, doc_id: str, q: str | None = None) -> DocumentView | None:
-        """The whole document (None when unknown); query terms highlighted when q given."""
+    def document(
+        self, doc_id: str, q: str | None = None, page: int | None = None, at: Place | None = None,
+        sections: Collection[int] | None = None,
+    ) -> DocumentView | None:
+        """The document (None when unknown), query terms highlighted when q given: whole
+        when it fits on one page (``docpages``), else one page of it: the one holding
+        ``at`` (a section or passage), else ``page`` (PageNotFound past the last), else
+        the first. ``sections``: only those sections (the translation shown alongside)."""
         with self._reading(), self.reader() as reader:
             passages = reader.passages_of(doc_id)
             if not passages:
                 return None
+            head = passages[0]
+            if sections is not None:
+                passages = [fields for fields in passages if fields["section_no"] in sections]
+            layout = Layout.of(passages)
+            number = (layout.locate(at) if at else None) or page or 1
+            first, end = layout.span(number)
             units = parse(q, reader, self.bridge(reader), synonyms=self.synonyms(reader)).units if q else []
-            return _document_view(passages, units)
+            view = _document_view(head, passages[first:end], units, anchored=layout.paged)
+            if layout.paged:
+                view.paging = layout.paging(number)
+            return view
 
 
 class _StoredFields:
@@ -362,12 +384,14 @@ def _hit(stored: _StoredFields, parsed: ParsedQuery, key: Key, score: float, tra
         score=round(score, 4), snippet=make_snippet(fields["body"], spans, direct=direct), matched=matched,
         counterpart=_counterpart(stored.reader, fields),
         date=fields.get("date") or None, source=(fields.get("meta") or {}).get("source"),
-        section_no=fields["section_no"],
+        section_no=fields["section_no"], part=fields.get("part") or 1,
     )
 
 
-def _document_view(passages: list[dict], units) -> DocumentView:
-    first = passages[0]
+def _document_view(first: dict, passages: list[dict], units, anchored: bool = False) -> DocumentView:
+    """The view of ``passages`` (all of a document, or one page of it: then ``anchored``,
+    each passage after a section's first carries its id on its first paragraph); title and
+    metadata from ``first``."""
     meta = first.get("meta") or {}
     sections: dict[int, DocumentSection] = {}
     for fields in passages:
@@ -375,8 +399,11 @@ def _document_view(passages: list[dict], units) -> DocumentView:
         if number not in sections:
             heading = fields["section"] or None
             heading_html = highlight(heading, match_spans(stored_offsets(fields, "section"), "section", units)) if heading else None
-            sections[number] = DocumentSection(number, heading, heading_html, [])
-        sections[number].paragraphs_html += _paragraphs_html(
+            sections[number] = DocumentSection(number, heading, heading_html, [], continued=(fields.get("part") or 1) > 1)
+        section, part = sections[number], fields.get("part") or 1
+        if anchored and part > 1:  # a section's first passage is reached by the section's own id
+            section.anchors[len(section.paragraphs_html)] = anchor((number, part))
+        section.paragraphs_html += _paragraphs_html(
             fields["body"], match_spans(stored_offsets(fields, "body"), "body", units)
         )
     title_html = highlight(first["title"], match_spans(stored_offsets(first, "title"), "title", units))
