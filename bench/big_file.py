@@ -1,10 +1,13 @@
 """One very large Japanese file: index time, peak memory, silence on stderr, document page.
 
     python bench/big_file.py [--mb 5] [--small-kb 500] [--sections 60] [--runs 3] [--json]
-                             [--keep DIR]
+                             [--keep DIR] [--src PATH ...]
 
 Run it with the project's interpreter (``.venv/bin/python``): the checkout's ``src/`` is
-what runs, each measurement in a process of its own.
+what runs, each measurement in a process of its own. ``--src`` (repeatable) names other
+source folders to measure in the same run, interleaved file by file with the others, so
+that a before/after comparison shares the machine's load: ``git archive REV | tar -x -C
+/tmp/before`` then ``--src /tmp/before/src --src src``.
 
 Steps:
 
@@ -20,8 +23,8 @@ Steps:
    so far), the longest stretch without a line on stderr (what a user watching the
    progress sees), and the number of progress lines.
 3. The document page, in a new process per index: the app (Flask test client, no
-   server) answers ``/search?q=MARKER``; the hit's link on that page is followed as a
-   browser would (redirects included), ``--runs`` times; the median time and the page's
+   server) answers ``/search?q=MARKER``; the first hit's section link on that page is
+   followed as a browser would (redirects included), ``--runs`` times; the median time and the page's
    size are reported, for the article with one of its own words.
 
 Figures are printed as ratios to the reference file (big / reference: the file is 10x
@@ -131,21 +134,21 @@ def _casearch() -> list[str]:
     return [sys.executable, "-c", "import sys; from casearch.cli import main; sys.exit(main())"]
 
 
-def _env() -> dict[str, str]:
+def _env(src: Path) -> dict[str, str]:
     env = dict(os.environ)
-    env["PYTHONPATH"] = str(REPO / "src") + os.pathsep + env.get("PYTHONPATH", "")
+    env["PYTHONPATH"] = str(src) + os.pathsep + env.get("PYTHONPATH", "")
     env["CASEARCH_ENGINE"] = env.get("CASEARCH_ENGINE", "whoosh")
     return env
 
 
-def index_once(corpus: Path, index: Path) -> IndexRun:
+def index_once(corpus: Path, index: Path, src: Path) -> IndexRun:
     """``casearch reindex --full`` in a new process: wall time, the process's own peak
     RSS, and the longest pause between its stderr lines."""
     shutil.rmtree(index, ignore_errors=True)
     began = time.perf_counter()
     child = subprocess.Popen(
         _casearch() + ["reindex", "--full", "--corpus", str(corpus), "--index", str(index)],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=_env(),
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=_env(src),
     )
     stamps: list[float] = []
     reader = threading.Thread(target=lambda: [stamps.append(time.perf_counter()) for _ in child.stderr])
@@ -169,7 +172,7 @@ from casearch.web import create_app
 index, query, runs = sys.argv[1], sys.argv[2], int(sys.argv[3])
 client = create_app({"INDEX_DIR": index, "TESTING": True}).test_client()
 results = client.get("/search", query_string={"q": query, "ui": "ja"}).get_data(as_text=True)
-href = html.unescape(re.search(r'href="(/doc/[^"]+)"', results).group(1))
+href = html.unescape(re.search(r'class="hit-section"><a href="(/doc/[^"]+)"', results).group(1))
 times, size = [], 0
 for _ in range(runs + 1):  # the first opens the index and loads templates: not counted
     began = time.perf_counter()
@@ -181,10 +184,10 @@ print(json.dumps({"median_ms": round(statistics.median(times[1:]) * 1000, 1), "p
 """
 
 
-def page_once(index: Path, query: str, runs: int) -> PageRun:
+def page_once(index: Path, query: str, runs: int, src: Path) -> PageRun:
     done = subprocess.run(
         [sys.executable, "-c", _PAGE, str(index), query, str(runs)],
-        capture_output=True, text=True, env=_env(), check=True, timeout=1800,
+        capture_output=True, text=True, env=_env(src), check=True, timeout=1800,
     )
     return PageRun(**json.loads(done.stdout.strip().splitlines()[-1]))
 
@@ -196,17 +199,16 @@ def _ratio(a: float, b: float) -> str:
     return f"{a / b:.2f}x" if b else "-"
 
 
-def report(rows: dict[str, tuple[int, IndexRun, PageRun]]) -> str:
-    ref = rows["reference"]
-    art = rows["article"]
+def report(rows: dict[tuple[str, str], tuple[int, IndexRun, PageRun]]) -> str:
     lines = [
-        "| file | bytes | passages | index s | ÷ ref | ÷ article | peak RSS MiB | ÷ ref | longest silence s "
+        "| source | file | bytes | passages | index s | ÷ ref | ÷ article | peak RSS MiB | ÷ ref | longest silence s "
         "| progress lines | page ms | ÷ ref | ÷ article | page bytes |",
-        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+        "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
-    for name, (size, run, page) in rows.items():
+    for (src, name), (size, run, page) in sorted(rows.items(), key=lambda item: item[0][0]):
+        ref, art = rows[(src, "reference")], rows[(src, "article")]
         lines.append(
-            f"| {name} | {size:,} | {run.passages:,} | {run.seconds} | {_ratio(run.seconds, ref[1].seconds)} "
+            f"| {src} | {name} | {size:,} | {run.passages:,} | {run.seconds} | {_ratio(run.seconds, ref[1].seconds)} "
             f"| {_ratio(run.seconds, art[1].seconds)} | {run.peak_rss_mib} | {_ratio(run.peak_rss_mib, ref[1].peak_rss_mib)} "
             f"| {run.longest_silence_s} | {run.progress_lines} | {page.median_ms} | {_ratio(page.median_ms, ref[2].median_ms)} "
             f"| {_ratio(page.median_ms, art[2].median_ms)} | {page.page_bytes:,} |"
@@ -222,7 +224,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--runs", type=int, default=3, help="timed document page requests")
     parser.add_argument("--json", action="store_true", help="print one JSON object")
     parser.add_argument("--keep", type=Path, help="work in this folder and keep it")
+    parser.add_argument("--src", type=Path, action="append", help="source folder to measure (repeatable)")
     args = parser.parse_args(argv)
+    sources = [path.resolve() for path in args.src or [REPO / "src"]]
     work = args.keep or Path(tempfile.mkdtemp(prefix="casearch-bigfile-"))
     try:
         big_sections = args.sections
@@ -232,16 +236,18 @@ def main(argv: list[str] | None = None) -> int:
             "reference": (make_document(work / "small" / "bench" / "big.md", args.small_kb * 1000, small_sections).parents[1], MARKER),
             "big": (make_document(work / "big" / "bench" / "big.md", int(args.mb * 1_000_000), big_sections).parents[1], MARKER),
         }
-        rows: dict[str, tuple[int, IndexRun, PageRun]] = {}
+        rows: dict[tuple[str, str], tuple[int, IndexRun, PageRun]] = {}
         for name, (corpus, query) in corpora.items():
             size = sum(p.stat().st_size for p in corpus.rglob("*.md"))
-            run = index_once(corpus, work / f"index-{name}")
-            page = page_once(work / f"index-{name}", query, args.runs)
-            rows[name] = (size, run, page)
-            print(f"{name}: {run} {page}", file=sys.stderr)
+            for src in sources:
+                index = work / f"index-{name}"
+                run = index_once(corpus, index, src)
+                page = page_once(index, query, args.runs, src)
+                rows[(str(src), name)] = (size, run, page)
+                print(f"{src} {name}: {run} {page}", file=sys.stderr)
         if args.json:
-            print(json.dumps({name: {"bytes": s, "index": asdict(r), "page": asdict(p)} for name, (s, r, p) in rows.items()},
-                             ensure_ascii=False, indent=1))
+            print(json.dumps([{"src": src, "file": name, "bytes": s, "index": asdict(r), "page": asdict(p)}
+                              for (src, name), (s, r, p) in rows.items()], ensure_ascii=False, indent=1))
         else:
             print(report(rows))
     finally:

@@ -90,8 +90,8 @@ class ReindexProgress:
             path, part, parts = self.within
             fraction = (done + part / parts) / total if total else part / parts
             spent = self.clock() - self.file_began
-            rate = f"{part / spent:,.0f} passages/s" if spent > 0 else ""
-            eta = f"{spent / part * (parts - part):.0f} s left in this file" if part < parts else f"{elapsed:.1f} s"
+            rate = ""  # the line is long enough with the file's name and count
+            eta = f"{spent / part * (parts - part):.0f} s left" if part < parts else f"{elapsed:.1f} s"
             within = f" · {_short(path)} {part:,}/{parts:,} passages"
         files = f" {done:,}/{total:,} files" if total else ""
         tail = f"{files} {fraction:4.0%}{within}  {rate}  {eta}"

@@ -1,6 +1,8 @@
 """Document pages: a long document is shown a page at a time, a short one whole.
 
-    Layout.of(passages)   the stored passages of a document, in reading order -> pages:
+    Layout.of(outline)    a document's outline (its "outline" record: each passage's
+                          section, part and length, the headings; written at reindex time,
+                          so a page never reads the passages it does not show) -> pages:
                           runs of whole passages of at most PAGE_CHARS characters (text and
                           headings; a longer passage is a page of its own). A document that
                           fits on one page is not paged: it is shown whole, as always.
@@ -20,7 +22,7 @@ from __future__ import annotations
 import bisect
 import re
 from dataclasses import dataclass, field
-from typing import Any, Sequence
+from typing import Any, Collection, Mapping, Sequence
 
 from .errors import CasearchError, QueryError
 
@@ -71,11 +73,17 @@ class Layout:
     starts: tuple[int, ...]  # index of each page's first passage
 
     @classmethod
-    def of(cls, passages: Sequence[dict[str, Any]], budget: int = PAGE_CHARS) -> "Layout":
-        places = tuple((fields["section_no"], fields.get("part") or 1) for fields in passages)
-        headings = tuple(fields.get("section") or "" for fields in passages)
-        sizes = [len(fields.get("body") or "") + len(heading) for fields, heading in zip(passages, headings)]
-        return cls(places, headings, tuple(plan(sizes, budget)))
+    def of(
+        cls, outline: Mapping[str, Any], sections: Collection[int] | None = None, budget: int = PAGE_CHARS,
+    ) -> "Layout":
+        """From an outline ``{"passages": [[section, part, characters], ...], "headings":
+        [[section, heading], ...]}``, in reading order; ``sections``: only those."""
+        headings = {int(number): heading for number, heading in outline.get("headings") or []}
+        rows = [(int(s), int(p), int(size)) for s, p, size in outline.get("passages") or []
+                if sections is None or s in sections]
+        places = tuple((section, part) for section, part, _ in rows)
+        return cls(places, tuple(headings.get(section, "") for section, _ in places),
+                   tuple(plan([size for _, _, size in rows], budget)))
 
     @property
     def pages(self) -> int:

@@ -13,7 +13,10 @@
                         writes two records per document: kind "doc" (path, digest:
                         small, read by every reindex) and kind "pairs" (its bridge pairs);
                         a third, kind "profile", holds its content terms per section for
-                        mining (for Japanese, also the English words each section writes)
+                        mining (for Japanese, also the English words each section writes),
+                        a fourth, kind "outline", each passage's place and length and the
+                        headings (the document page cuts a long document into pages
+                        from it, ``docpages``)
     mine (in finish)    the profiles of every document (this run's, and the index's for
                         the rest) -> mining.mine -> one "pairs" record of learned pairs
                         (associations over aligned documents, transliterations)
@@ -39,6 +42,7 @@ from .synonyms import SYNONYMS_KIND, SYNONYMS_PID
 
 DOC_KIND, PASSAGE_KIND, PAIRS_KIND, GLOSSARY_KIND = "doc", "passage", "pairs", "glossary"
 PROFILE_KIND = "profile"
+OUTLINE_KIND = "outline"
 GLOSSARY_PID = "glossary"
 MINED_ID = "@mined"  # the doc_id of the learned pairs' record: no document has it
 MINED_PID = f"pairs:{MINED_ID}"
@@ -80,6 +84,7 @@ class _Pending:
     state: tuple[int, int] | None  # the file's size and mtime when read
     japanese: set[str] = field(default_factory=set)
     english: set[str] = field(default_factory=set)
+    outline: dict = field(default_factory=dict)  # the document page's outline (``outline_record``)
 
 
 PROGRESS_MIN_PASSAGES = 20  # a file of fewer passages takes about a second: no progress within it
@@ -115,6 +120,7 @@ class _Gathering:
         self.english: set[str] = set()
         self.profile = mining.ProfileBuilder(document.lang, document.translations)
         self.mining_seconds = 0.0
+        self.outline: dict = {"passages": [], "headings": []}
 
     def add(self, record: dict) -> None:
         text = record["body"]
@@ -128,11 +134,15 @@ class _Gathering:
         began = time.perf_counter()
         self.profile.add(record.get("section_no", 1), tokens)
         self.mining_seconds += time.perf_counter() - began
+        section, part, heading = record.get("section_no", 1), record.get("part", 1), record.get("section") or ""
+        self.outline["passages"].append([section, part, len(text) + len(heading)])
+        if part == 1 and heading:
+            self.outline["headings"].append([section, heading])
 
     def pending(self, state: tuple[int, int] | None) -> _Pending:
         pairs = list(self.glosses.values()) + list(self.brackets.values())
         summary = dataclasses.replace(self.document, sections=())
-        return _Pending(summary, pairs, self.profile.build(), state, self.japanese, self.english)
+        return _Pending(summary, pairs, self.profile.build(), state, self.japanese, self.english, self.outline)
 
 
 def _keep(found: dict[tuple, bridge.Pair], pairs: Iterable[bridge.Pair]) -> None:
@@ -154,6 +164,7 @@ class DocumentRecords:
         self.pending: list[_Pending] = []
         self.pairs_by_owner: dict[str, list[bridge.Pair]] = {}  # for ``bridgestore`` after the commit
         self.mining_seconds = 0.0  # time spent profiling and mining (the benchmark reports it)
+        self.passages = 0  # passages this writer was given
 
     def add(self, document: Document, state: tuple[int, int] | None = None) -> None:
         """Each passage into the writer, one at a time (a long file says how far it is)."""
@@ -161,6 +172,7 @@ class DocumentRecords:
         gathering = _Gathering(document)
         for done, record in enumerate(self.records(document), start=1):
             self.writer.add(record)
+            self.passages += 1
             gathering.add(record)
             message = passage_progress(document.path, done, total)
             if message:
@@ -212,6 +224,7 @@ class DocumentRecords:
             self.writer.add(record)
             self.pairs_by_owner[pending.document.doc_id] = [bridge.Pair.from_stored(r) for r in record["meta"]["pairs"]]
             self.writer.add(profile_record(pending.document.doc_id, pending.profile))
+            self.writer.add(outline_record(pending.document, pending.outline))
         if remine:
             self._mine(profiles, units)
         else:  # the learned pairs stay; count this run towards the next mining
@@ -306,6 +319,13 @@ def profile_record(doc_id: str, profile: mining.Profile) -> dict:
                  "shared": [list(section) for section in profile.shared],
                  "not_loanwords": list(profile.not_loanwords)},
     }
+
+
+def outline_record(document: Document, outline: dict) -> dict:
+    """Where each passage sits and how long it is (``[section, part, characters]``, its
+    heading counted), and the sections' headings: what the document page needs to cut a
+    long document into pages without reading its passages."""
+    return {"pid": f"outline:{document.doc_id}", "kind": OUTLINE_KIND, "doc_id": document.doc_id, "meta": outline}
 
 
 def document_record(document: Document, state: tuple[int, int] | None = None) -> dict:

@@ -332,17 +332,18 @@ class Engine:
         ``at`` (a section or passage), else ``page`` (PageNotFound past the last), else
         the first. ``sections``: only those sections (the translation shown alongside)."""
         with self._reading(), self.reader() as reader:
-            passages = reader.passages_of(doc_id)
-            if not passages:
+            outline = reader.find_pid(f"outline:{doc_id}")
+            if outline is None:
                 return None
-            head = passages[0]
-            if sections is not None:
-                passages = [fields for fields in passages if fields["section_no"] in sections]
-            layout = Layout.of(passages)
+            layout = Layout.of(outline.get("meta") or {}, sections)
             number = (layout.locate(at) if at else None) or page or 1
             first, end = layout.span(number)
+            shown = [found for s, p in layout.places[first:end] if (found := reader.find_pid(f"{doc_id}#s{s}p{p}"))]
+            head = shown[0] if shown else reader.find_pid(f"{doc_id}#s1p1")
+            if head is None:
+                return None
             units = parse(q, reader, self.bridge(reader), synonyms=self.synonyms(reader)).units if q else []
-            view = _document_view(head, passages[first:end], units, anchored=layout.paged)
+            view = _document_view(head, shown, units, anchored=layout.paged)
             if layout.paged:
                 view.paging = layout.paging(number)
             return view
