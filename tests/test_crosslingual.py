@@ -208,7 +208,7 @@ def test_no_cross_flag_and_parameter(index_dir: Path, client) -> None:
 def test_page_explains_matches_and_links_counterparts(client) -> None:
     page = client.get("/search?q=Tokayev&lang=ja&ui=en").get_data(as_text=True)
     assert "Matched" in page and "glossary" in page
-    assert 'class="counterpart" href="/doc/summit-2025/en?q=Tokayev&amp;ui=en#s2"' in page
+    assert 'class="counterpart" href="/doc/summit-2025/en?q=Tokayev&amp;ui=en&amp;at=s2#s2"' in page
     assert 'href="/search?q=Tokayev&amp;lang=ja&amp;ui=en&amp;cross=0"' in page
 
 

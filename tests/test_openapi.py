@@ -40,6 +40,7 @@ REQUESTS: list[tuple[str, str, dict[str, str]]] = [
     ("/search", "/search?q=&ui=en", {}),
     ("/doc/{doc_id}", "/doc/summit-2025/ja?q=鉄道", {}),
     ("/doc/{doc_id}", "/doc/no/such/doc", {}),
+    ("/doc/{doc_id}", "/doc/summit-2025/ja?page=0", {}),
     ("/opensearch.xml", "/opensearch.xml", {}),
     ("/assets/{name}", "/assets/style.css", {}),
     ("/assets/{name}", "/assets/suggest.js", {}),
@@ -117,6 +118,10 @@ def check(spec: dict, path: str, response) -> tuple[str, int]:
     return path, response.status_code
 
 
+# Answers the article cannot give, checked against this document where they are made.
+ELSEWHERE = {("/doc/{doc_id}", 302)}  # a long document (test_big_files.py)
+
+
 def test_real_responses_match_the_document(app, spec: dict, tmp_path: Path) -> None:
     client = app.test_client()
     exercised = set()
@@ -135,6 +140,7 @@ def test_real_responses_match_the_document(app, spec: dict, tmp_path: Path) -> N
     documented = {
         (path, int(status)) for path, item in spec["paths"].items() for status in item["get"]["responses"]
     }
+    documented -= ELSEWHERE
     assert documented <= exercised, f"documented but never exercised: {sorted(documented - exercised)}"
 
 

@@ -19,7 +19,8 @@ if TYPE_CHECKING:  # the CLI imports this module for every command; keep it ligh
     from .search import SearchResult
     from .stats import IndexStats
 
-_COUNT = re.compile(r"^checked (\d+)/(\d+) files")  # only this moves the bar: a path may hold 12/34
+_COUNT = re.compile(r"^checked (\d+)/(\d+) files")  # only these move the bar: a path may hold 12/34
+_PASSAGE = re.compile(r"^indexing (.+): passage (\d+)/(\d+)$")
 _MARK_OPEN, _MARK_CLOSE = "\x00", "\x01"
 
 
@@ -27,8 +28,9 @@ class ReindexProgress:
     """A ``progress(message)`` callback for ``index.reindex``.
 
     ``mode`` is "bar" (redraw one line on a terminal), "lines" (print each message) or
-    "quiet" (print nothing). Messages "checked N/T files" (indexed or skipped) move the bar; any other message
-    is printed above it.
+    "quiet" (print nothing). Messages "checked N/T files" (indexed or skipped) move the
+    bar, and so do "indexing PATH: passage N/T" within a long file (the bar then shows how
+    far that file is); any other message is printed above it.
     """
 
     def __init__(self, stream: TextIO, mode: str, clock: Callable[[], float] = time.monotonic) -> None:
@@ -38,6 +40,9 @@ class ReindexProgress:
         self.began = clock()
         self.drawn = False
         self.unicode = (getattr(stream, "encoding", None) or "").lower().replace("-", "") in ("utf8", "utf_8")
+        self.files = (0, 0)  # files done, files in all (0: not told yet)
+        self.within: tuple[str, int, int] | None = None  # the long file being indexed: path, passages done, in all
+        self.file_began = self.began
 
     @staticmethod
     def mode_for(stream: TextIO, quiet: bool) -> str:
@@ -49,21 +54,47 @@ class ReindexProgress:
     def __call__(self, message: str) -> None:
         if self.mode == "quiet":
             return
-        count = _COUNT.search(message)
-        if self.mode == "bar" and count:
-            self._draw(int(count.group(1)), int(count.group(2)))
+        if self.mode == "bar" and self._moves_bar(message):
+            self._draw()
             return
         self._clear()
         self.stream.write(message + "\n")
         self.stream.flush()
 
-    def _draw(self, done: int, total: int) -> None:
+    def _moves_bar(self, message: str) -> bool:
+        """Take the counts of a progress message; False for any other message."""
+        count = _COUNT.search(message)
+        if count:
+            self.files = (int(count.group(1)), int(count.group(2)))
+            self.within = None
+            return True
+        passage = _PASSAGE.search(message)
+        if passage:
+            path, done, total = passage.group(1), int(passage.group(2)), int(passage.group(3))
+            if self.within is None or self.within[0] != path:
+                self.file_began = self.clock()
+            self.within = (path, done, total)
+            return True
+        return False
+
+    def _draw(self) -> None:
         width = shutil.get_terminal_size((80, 24)).columns
+        done, total = self.files
         elapsed = self.clock() - self.began
-        fraction = done / total if total else 1.0
-        rate = f"{done / elapsed:,.0f} files/s" if elapsed > 0 and done else ""
-        eta = f"{elapsed / done * (total - done):.0f} s left" if done and done < total else f"{elapsed:.1f} s"
-        tail = f" {done:,}/{total:,} files {fraction:4.0%}  {rate}  {eta}"
+        within = ""
+        if self.within is None:
+            fraction = done / total if total else 1.0
+            rate = f"{done / elapsed:,.0f} files/s" if elapsed > 0 and done else ""
+            eta = f"{elapsed / done * (total - done):.0f} s left" if done and done < total else f"{elapsed:.1f} s"
+        else:  # inside a long file: it moves the bar by its share of one file
+            path, part, parts = self.within
+            fraction = (done + part / parts) / total if total else part / parts
+            spent = self.clock() - self.file_began
+            rate = ""  # the line is long enough with the file's name and count
+            eta = f"{spent / part * (parts - part):.0f} s left" if part < parts else f"{elapsed:.1f} s"
+            within = f" · {_short(path)} {part:,}/{parts:,} passages"
+        files = f" {done:,}/{total:,} files" if total else ""
+        tail = f"{files} {fraction:4.0%}{within}  {rate}  {eta}"
         room = max(10, min(40, width - len(tail) - 12))
         filled = int(round(room * fraction))
         full, empty = ("█", "░") if self.unicode else ("#", "-")
@@ -83,6 +114,14 @@ class ReindexProgress:
             self.stream.write("\n")
             self.stream.flush()
             self.drawn = False
+
+
+def _short(path: str, limit: int = 30) -> str:
+    """
+    >>> _short("docs/very/deep/folder/of/files/big.md", 16)
+    '…of/files/big.md'
+    """
+    return path if len(path) <= limit else "…" + path[-(limit - 1):]
 
 
 def snippet_text(snippet: str, color: bool) -> str:

@@ -48,8 +48,8 @@ from .records import (
 )
 from .errors import CorpusError, EngineMismatch, IndexLocked, IndexMissing, IndexUnusable
 
-SCHEMA_VERSION = 7  # 5: the engine seam (offsets, engine in CURRENT); 6: profiles and learned pairs;
-# 7: Markdown stored as the text its reader reads, with its layout
+SCHEMA_VERSION = 8  # 5: the engine seam (offsets, engine in CURRENT); 6: profiles and learned pairs;
+# 7: Markdown stored as the text its reader reads, with its layout; 8: outlines of documents
 INDEX_FORMAT = f"{SCHEMA_VERSION}.{analysis.ANALYSIS_VERSION}"
 CURRENT_FILE = "CURRENT"
 RACY_NS = 2_000_000_000  # a file modified this recently may change again within the same mtime
@@ -339,7 +339,7 @@ def _build_generation(path: Path, files: list[CorpusFile], report: ReindexReport
         documents.finish()
         glossary = _write_glossary(writer, context, replace=False)
         _write_synonyms(writer, context, replace=False)
-        _commit(writer, context)
+        _commit(writer, context, documents.passages)
     except BaseException:
         writer.cancel()
         raise
@@ -370,7 +370,7 @@ def _update_generation(path: Path, files: list[CorpusFile], report: ReindexRepor
             synonyms_digest = next(iter(reader.records(synonyms.SYNONYMS_KIND)), {}).get("digest")
             if context.synonyms is not None and synonyms_digest != context.synonyms[1]:
                 _write_synonyms(writer, context, replace=synonyms_digest is not None)
-            _commit(writer, context)
+            _commit(writer, context, documents.passages)
         except BaseException:
             writer.cancel()
             raise
@@ -379,9 +379,14 @@ def _update_generation(path: Path, files: list[CorpusFile], report: ReindexRepor
     _write_store(path, context, documents.pairs_by_owner, glossary, removed)
 
 
-def _commit(writer: Writer, context: _Context) -> None:
+WRITE_NOTICE_PASSAGES = 500  # a commit of this many passages takes a while (Whoosh sorts them all): say so
+
+
+def _commit(writer: Writer, context: _Context, passages: int = 0) -> None:
     """The engine's atomic commit, with the phases the crash tests wait at."""
     context.phase("files-added")
+    if passages >= WRITE_NOTICE_PASSAGES:
+        context.say(f"writing {passages:,} passages into the index")
     writer.commit()
     context.phase("committed")
 

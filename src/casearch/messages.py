@@ -61,6 +61,8 @@ MESSAGES: dict[str, dict[str, str]] = {
         "counterpart": "In the other language", "cross_label": "Other language",
         "cross_on": "Included", "cross_off": "Off", "parallel": "Side by side with the translation",
         "single": "This language only",
+        "doc_paged": "A long document, shown in pages: page {page} of {last}.",
+        "doc_pages": "Pages of this document", "page_n": "page {page}", "continued": "(continued)",
     },
     "ja": {
         "tagline": "日本語と英語の文書検索",
@@ -110,6 +112,8 @@ MESSAGES: dict[str, dict[str, str]] = {
         "counterpart": "もう一方の言語", "cross_label": "他言語",
         "cross_on": "含める", "cross_off": "含めない", "parallel": "翻訳と並べて表示",
         "single": "この言語のみ",
+        "doc_paged": "長い文書のため、ページに分けて表示しています: {page} / {last} ページ。",
+        "doc_pages": "この文書のページ", "page_n": "{page} ページ", "continued": "（続き）",
     },
 }
 

@@ -2,8 +2,9 @@
 
     profile          a document's content terms per section (Japanese: base forms and
                      noun + noun compounds, and apart the English words it writes;
-                     English: lower-case words), kept in the index on the document's
-                     profile record so that an incremental reindex can mine over every
+                     English: lower-case words), gathered passage by passage
+                     (``ProfileBuilder``), kept in the index on the document's profile
+                     record so that an incremental reindex can mine over every
                      document, not only the changed ones
     aligned_units    a document and its translation -> units of text that say the same
                      thing: section by section when both have as many sections, else the
@@ -99,12 +100,45 @@ def profile_terms(tokens: Sequence[Token], lang: str) -> list[str]:
 
 def profile(lang: str, translations: Sequence[str], sections: Sequence[Sequence[Token]]) -> "Profile":
     """A document's profile from its tokens, section by section."""
-    terms = tuple(tuple(profile_terms(tokens, lang)) for tokens in sections)
-    if lang != "ja":
-        return Profile(lang, tuple(translations), terms)
-    shared = tuple(tuple(sorted(set(english_words(tokens)))) for tokens in sections)
-    names = {t.term for tokens in sections for t in tokens if is_katakana(t.term) and not is_katakana(t.surface)}
-    return Profile(lang, tuple(translations), terms, shared, tuple(sorted(names)))
+    builder = ProfileBuilder(lang, translations)
+    for number, tokens in enumerate(sections, start=1):
+        builder.add(number, tokens)
+    return builder.build()
+
+
+class ProfileBuilder:
+    """A profile gathered passage by passage: only term sets are kept between passages,
+    never tokens, so a huge document costs its vocabulary, not its length.
+
+    >>> from casearch.analysis import analyze
+    >>> builder = ProfileBuilder("ja", ())
+    >>> builder.add(1, analyze("引数を渡す"))
+    >>> builder.add(1, analyze("引数の型"))
+    >>> builder.build().sections
+    (('型', '引数', '渡す'),)
+    """
+
+    def __init__(self, lang: str, translations: Sequence[str]) -> None:
+        self.lang = lang
+        self.translations = tuple(translations)
+        self.terms: dict[int, set[str]] = defaultdict(set)
+        self.shared: dict[int, set[str]] = defaultdict(set)
+        self.names: set[str] = set()
+
+    def add(self, section: int, tokens: Sequence[Token]) -> None:
+        """One passage's tokens (a section may come in several passages)."""
+        self.terms[section].update(japanese_terms(tokens) if self.lang == "ja" else english_words(tokens))
+        if self.lang == "ja":
+            self.shared[section].update(english_words(tokens))
+            self.names.update(t.term for t in tokens if is_katakana(t.term) and not is_katakana(t.surface))
+
+    def build(self) -> "Profile":
+        numbers = sorted(self.terms)
+        terms = tuple(tuple(sorted(self.terms[n])) for n in numbers)
+        if self.lang != "ja":
+            return Profile(self.lang, self.translations, terms)
+        shared = tuple(tuple(sorted(self.shared[n])) for n in numbers)
+        return Profile(self.lang, self.translations, terms, shared, tuple(sorted(self.names)))
 
 
 # --- aligned units ------------------------------------------------------------------

@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from . import __version__
+from .docpages import MAX_PAGE as MAX_DOC_PAGE, PAGE_CHARS
 from .search import LANGS, MAX_PAGE, MAX_PER_PAGE, MAX_QUERY_CHARS, SORTS
 from .introspect import ANALYZE_LANGS, MAX_TEXT_CHARS
 from .suggest import MAX_COMPLETIONS
@@ -298,13 +299,31 @@ def _paths() -> dict[str, Any]:
             },
         }},
         "/doc/{doc_id}": {"get": {
-            "operationId": "document", "summary": "A whole document, sections anchored #s1, #s2, ...",
+            "operationId": "document",
+            "summary": "A whole document, sections anchored #s1, #s2, ...; a long one a page at a time",
+            "description": (
+                f"A document of more than {PAGE_CHARS:,} characters is shown in pages of whole passages "
+                "(passages after a section's first anchored #sNpM), with links to the other pages and a "
+                "table of contents linking each heading on its page. A shorter one is shown whole and "
+                "ignores page and at."
+            ),
             "parameters": [
                 _param("doc_id", "path", required=True, type="string",
                        description="The document id; may contain / (summit-2025/ja)."),
                 _param("q", type="string", description="Highlight these query terms."), UI_PARAM,
+                _param("page", type="integer", minimum=1, maximum=MAX_DOC_PAGE,
+                       description="The page of a long document (default 1)."),
+                _param("at", type="string", pattern="^s[1-9][0-9]*(p[1-9][0-9]*)?$",
+                       description="A section (s5) or passage (s5p3): a long document redirects to "
+                                   "the page holding it, with that anchor."),
+                _param("parallel", type="string", enum=["1"],
+                       description="Side by side with its translation (the sections of this page)."),
             ],
-            "responses": {"200": _text(HTML, "The document."), "404": _error("ErrorPage"), "503": _error("ErrorPage")},
+            "responses": {
+                "200": _text(HTML, "The document, or one page of it."),
+                "302": {"description": "at on a long document: Location is the page holding it, with its anchor."},
+                "400": _error("ErrorPage"), "404": _error("ErrorPage"), "503": _error("ErrorPage"),
+            },
         }},
         "/opensearch.xml": {"get": {
             "operationId": "opensearch", "summary": "OpenSearch description (add casearch to a browser).",

@@ -4,8 +4,9 @@ every segment at once.
 
     parent   new generation, its own writer (the index lock) -> fork N workers
     worker   files[i::N] -> load -> DocumentRecords.add (passages into a part writer:
-             analysis, offsets, bridge candidates) -> finished segment + pending
-             documents + counts -> back through a pipe
+             analysis, offsets, bridge candidates; a long file's progress messages
+             go up the pipe as it goes) -> finished segment + pending documents +
+             counts -> back through the same pipe
     parent   adopts the segments, DocumentRecords.finish over every pending document
              (dictionary look-ups, per-document records) -> one atomic commit
 
@@ -90,11 +91,14 @@ def _gather(workers, done, total: int, say: Callable[[str], None]) -> list:
     told = 0
     while waiting:
         for receive in wait(list(waiting), timeout=PROGRESS_SECONDS):
-            n = waiting.pop(receive)
             try:
                 outcome = receive.recv()
             except EOFError:
-                raise RuntimeError(f"reindex worker {n + 1} of {len(workers)} died") from None
+                raise RuntimeError(f"reindex worker {waiting[receive] + 1} of {len(workers)} died") from None
+            if outcome[0] == "say":  # a long file's progress, passage by passage
+                say(outcome[1])
+                continue
+            n = waiting.pop(receive)
             if outcome[0] == "error":
                 raise RuntimeError(f"reindex worker {n + 1} failed: {outcome[1]}")
             results[n] = outcome[1:]
@@ -110,7 +114,7 @@ def _work(send: Connection, backend, path: Path, files: list[CorpusFile], load: 
     _die_with_parent()
     try:
         writer = backend.part_writer(path)
-        documents = DocumentRecords(writer, None, passage_records)
+        documents = DocumentRecords(writer, None, passage_records, lambda message: send.send(("say", message)))
         part = PartReport()
         for file in files:
             loaded = load(file, max_bytes, part)

@@ -3,15 +3,21 @@
     passage_records     one record per passage (kind "passage"): the searchable text and
                         its token offsets (``offsets``), stored for marks and snippets, and
                         its Markdown structure (``layout``), stored for the page and snippets
-    DocumentRecords     adds the passages through a writer, gathers the document's bridge
-                        pairs from the tokens the indexer just produced (analysis results
-                        are cached, so nothing is analyzed twice), looks up dictionary
+    DocumentRecords     adds the passages through a writer one at a time, gathers the
+                        document's bridge pairs from the tokens the indexer just produced
+                        (analysis results are cached, so nothing is analyzed twice; only
+                        pairs and term sets outlive a passage, never its tokens: memory
+                        follows the passage, not the file; a file of many passages says
+                        how far it is, ``passage_progress``), looks up dictionary
                         pairs for all documents of the run in one batch (building the
                         dictionary's look-up index first, aloud, if it is missing), and
                         writes two records per document: kind "doc" (path, digest:
                         small, read by every reindex) and kind "pairs" (its bridge pairs);
                         a third, kind "profile", holds its content terms per section for
-                        mining (for Japanese, also the English words each section writes)
+                        mining (for Japanese, also the English words each section writes),
+                        a fourth, kind "outline", each passage's place and length and the
+                        headings (the document page cuts a long document into pages
+                        from it, ``docpages``)
     mine (in finish)    the profiles of every document (this run's, and the index's for
                         the rest) -> mining.mine -> one "pairs" record of learned pairs
                         (associations over aligned documents, transliterations)
@@ -27,7 +33,6 @@ from __future__ import annotations
 import dataclasses
 import sqlite3
 import time
-from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Iterable, Iterator
@@ -38,6 +43,7 @@ from .synonyms import SYNONYMS_KIND, SYNONYMS_PID
 
 DOC_KIND, PASSAGE_KIND, PAIRS_KIND, GLOSSARY_KIND = "doc", "passage", "pairs", "glossary"
 PROFILE_KIND = "profile"
+OUTLINE_KIND = "outline"
 GLOSSARY_PID = "glossary"
 MINED_ID = "@mined"  # the doc_id of the learned pairs' record: no document has it
 MINED_PID = f"pairs:{MINED_ID}"
@@ -74,12 +80,77 @@ def passage_records(document: Document) -> Iterator[dict]:
 
 @dataclass
 class _Pending:
-    document: Document
+    document: Document  # without its sections: only what the per-document records need
     pairs: list[bridge.Pair]
     profile: mining.Profile
     state: tuple[int, int] | None  # the file's size and mtime when read
     japanese: set[str] = field(default_factory=set)
     english: set[str] = field(default_factory=set)
+    outline: dict = field(default_factory=dict)  # the document page's outline (``outline_record``)
+
+
+PROGRESS_MIN_PASSAGES = 20  # a file of fewer passages takes about a second: no progress within it
+PROGRESS_LINES = 100  # at most this many progress messages per file
+
+
+def passage_progress(path: str, done: int, total: int) -> str | None:
+    """The progress message after ``done`` of a file's ``total`` passages, or None: every
+    passage of a file of up to PROGRESS_LINES passages, evenly spaced ones of a longer one.
+
+    >>> passage_progress("big.md", 3, 40), passage_progress("big.md", 3, 1000)
+    ('indexing big.md: passage 3/40', None)
+    """
+    if total < PROGRESS_MIN_PASSAGES:
+        return None
+    step = -(-total // PROGRESS_LINES)
+    if done % step and done != total:
+        return None
+    return f"indexing {path}: passage {done}/{total}"
+
+
+class _Gathering:
+    """What one document's passages tell besides their postings (bridge pairs, dictionary
+    candidates, the mining profile), gathered passage by passage: between passages only
+    pairs and term sets are kept, never tokens, so memory follows the passage and the
+    document's vocabulary, not its length."""
+
+    def __init__(self, document: Document) -> None:
+        self.document = document
+        self.glosses: dict[tuple, bridge.Pair] = {}
+        self.brackets: dict[tuple, bridge.Pair] = {}
+        self.japanese: set[str] = set()
+        self.english: set[str] = set()
+        self.profile = mining.ProfileBuilder(document.lang, document.translations)
+        self.mining_seconds = 0.0
+        self.outline: dict = {"passages": [], "headings": []}
+
+    def add(self, record: dict) -> None:
+        text = record["body"]
+        tokens = analysis.analyze(text)  # cached: the writer has just analyzed this passage
+        _keep(self.glosses, bridge.gloss_pairs(tokens))
+        if self.document.lang == "ja":
+            _keep(self.brackets, bridge.bracket_pairs(text))
+        japanese, english = bridge.lookup_candidates(tokens)
+        self.japanese |= japanese
+        self.english |= english
+        began = time.perf_counter()
+        self.profile.add(record.get("section_no", 1), tokens)
+        self.mining_seconds += time.perf_counter() - began
+        section, part, heading = record.get("section_no", 1), record.get("part", 1), record.get("section") or ""
+        self.outline["passages"].append([section, part, len(text) + len(heading)])
+        if part == 1 and heading:
+            self.outline["headings"].append([section, heading])
+
+    def pending(self, state: tuple[int, int] | None) -> _Pending:
+        pairs = list(self.glosses.values()) + list(self.brackets.values())
+        summary = dataclasses.replace(self.document, sections=())
+        return _Pending(summary, pairs, self.profile.build(), state, self.japanese, self.english, self.outline)
+
+
+def _keep(found: dict[tuple, bridge.Pair], pairs: Iterable[bridge.Pair]) -> None:
+    """As ``bridge.unique`` would keep them: the first place of a key, its last pair."""
+    for pair in pairs:
+        found[(pair.ja_terms, pair.en_terms, pair.source)] = pair
 
 
 class DocumentRecords:
@@ -95,24 +166,21 @@ class DocumentRecords:
         self.pending: list[_Pending] = []
         self.pairs_by_owner: dict[str, list[bridge.Pair]] = {}  # for ``bridgestore`` after the commit
         self.mining_seconds = 0.0  # time spent profiling and mining (the benchmark reports it)
+        self.passages = 0  # passages this writer was given
 
     def add(self, document: Document, state: tuple[int, int] | None = None) -> None:
-        tokens: list[analysis.Token] = []
-        by_section: dict[int, list[analysis.Token]] = defaultdict(list)
-        for record in self.records(document):
+        """Each passage into the writer, one at a time (a long file says how far it is)."""
+        total = len(passages(document))
+        gathering = _Gathering(document)
+        for done, record in enumerate(self.records(document), start=1):
             self.writer.add(record)
-            analyzed = analysis.analyze(record["body"])
-            tokens += analyzed
-            by_section[record.get("section_no", 1)] += analyzed
-        began = time.perf_counter()
-        profile = mining.profile(document.lang, document.translations, [by_section[n] for n in sorted(by_section)])
-        self.mining_seconds += time.perf_counter() - began
-        pending = _Pending(document, bridge.gloss_pairs(tokens), profile, state)
-        for passage in passages(document):
-            if document.lang == "ja":
-                pending.pairs += bridge.bracket_pairs(passage.text)
-        pending.japanese, pending.english = bridge.lookup_candidates(tokens)
-        self.pending.append(pending)
+            self.passages += 1
+            gathering.add(record)
+            message = passage_progress(document.path, done, total)
+            if message:
+                self.say(message)
+        self.mining_seconds += gathering.mining_seconds
+        self.pending.append(gathering.pending(state))
 
     def finish(
         self, indexed: Callable[[], dict[str, mining.Profile]] | None = None, removed: Iterable[str] = (),
@@ -158,6 +226,7 @@ class DocumentRecords:
             self.writer.add(record)
             self.pairs_by_owner[pending.document.doc_id] = [bridge.Pair.from_stored(r) for r in record["meta"]["pairs"]]
             self.writer.add(profile_record(pending.document.doc_id, pending.profile))
+            self.writer.add(outline_record(pending.document, pending.outline))
         if remine:
             self._mine(profiles, units)
         else:  # the learned pairs stay; count this run towards the next mining
@@ -252,6 +321,13 @@ def profile_record(doc_id: str, profile: mining.Profile) -> dict:
                  "shared": [list(section) for section in profile.shared],
                  "not_loanwords": list(profile.not_loanwords)},
     }
+
+
+def outline_record(document: Document, outline: dict) -> dict:
+    """Where each passage sits and how long it is (``[section, part, characters]``, its
+    heading counted), and the sections' headings: what the document page needs to cut a
+    long document into pages without reading its passages."""
+    return {"pid": f"outline:{document.doc_id}", "kind": OUTLINE_KIND, "doc_id": document.doc_id, "meta": outline}
 
 
 def document_record(document: Document, state: tuple[int, int] | None = None) -> dict:

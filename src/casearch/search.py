@@ -10,8 +10,9 @@
                        same whatever the filter) -> order by score, then doc_id, section
                        -> the requested page -> snippets and match notes from the
                        offsets stored with each passage
-    Engine.document    a whole document's sections, optionally highlighted for a query,
-                       each passage rendered from its text and layout (``layout``)
+    Engine.document    a document's sections, optionally highlighted for a query: whole,
+                       or one page of a long one (``docpages``), each passage rendered
+                       from its text and layout (``layout``)
 
 Everything here runs the same for both engines (``engines``): the engine only answers
 ``rank``, ``count`` and stored-field reads. Each thread keeps its own reader and opens a
@@ -31,13 +32,14 @@ from collections import Counter
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Iterator, Mapping
+from typing import Any, Callable, Collection, Iterator, Mapping
 from urllib.parse import quote
 
 from . import analysis, bridgestore, config, engines, layout
 from . import index as index_mod
 from . import querytree as qt
 from .bridge import Pair
+from .docpages import PageCuts, Paging, Place, anchor
 from .engines.base import Key, Reader
 from .errors import CasearchError, IndexUnusable, QueryError
 from .offsets import Offsets
@@ -82,6 +84,7 @@ class Hit:
     date: str | None = None
     source: str | None = None
     section_no: int = field(default=1, repr=False)
+    part: int = field(default=1, repr=False)  # the passage's number in its section (links to long documents)
 
 
 @dataclass
@@ -102,6 +105,7 @@ class SearchResult:
         data = asdict(self)
         for hit in data["hits"]:
             hit.pop("section_no", None)
+            hit.pop("part", None)
         return data
 
 
@@ -111,6 +115,8 @@ class DocumentSection:
     heading: str | None
     heading_html: str | None
     blocks_html: list[str]  # paragraphs, lists, quotes… each a complete HTML element
+    continued: bool = False  # on a page of a long document: the section began on an earlier page
+    anchors: dict[int, str] = field(default_factory=dict)  # block index -> id of the passage it opens (long documents)
 
 
 @dataclass
@@ -124,6 +130,7 @@ class DocumentView:
     date: str | None
     translations: list[str]
     sections: list[DocumentSection]
+    paging: Paging | None = None  # a long document's page and navigation; None: shown whole
 
 
 def validate_request(params: Mapping[str, str]) -> SearchRequest:
@@ -317,14 +324,30 @@ class Engine:
             hint=_hint(parsed, total), sort=request.sort, facets=facets,
         )
 
-    def document(self, doc_id: str, q: str | None = None) -> DocumentView | None:
-        """The whole document (None when unknown); query terms highlighted when q given."""
+    def document(
+        self, doc_id: str, q: str | None = None, page: int | None = None, at: Place | None = None,
+        sections: Collection[int] | None = None,
+    ) -> DocumentView | None:
+        """The document (None when unknown), query terms highlighted when q given: whole
+        when it fits on one page (``docpages``), else one page of it: the one holding
+        ``at`` (a section or passage), else ``page`` (PageNotFound past the last), else
+        the first. ``sections``: only those sections (the translation shown alongside)."""
         with self._reading(), self.reader() as reader:
-            passages = reader.passages_of(doc_id)
-            if not passages:
+            outline = reader.find_pid(f"outline:{doc_id}")
+            if outline is None:
+                return None
+            cuts = PageCuts.of(outline.get("meta") or {}, sections)
+            number = (cuts.locate(at) if at else None) or page or 1
+            first, end = cuts.span(number)
+            shown = [found for s, p in cuts.places[first:end] if (found := reader.find_pid(f"{doc_id}#s{s}p{p}"))]
+            head = shown[0] if shown else reader.find_pid(f"{doc_id}#s1p1")
+            if head is None:
                 return None
             units = parse(q, reader, self.bridge(reader), synonyms=self.synonyms(reader)).units if q else []
-            return _document_view(passages, units)
+            view = _document_view(head, shown, units, anchored=cuts.paged)
+            if cuts.paged:
+                view.paging = cuts.paging(number)
+            return view
 
 
 class _StoredFields:
@@ -364,7 +387,7 @@ def _hit(stored: _StoredFields, parsed: ParsedQuery, key: Key, score: float, tra
         snippet=make_snippet(fields["body"], spans, direct=direct, markers=_item_markers(fields)),
         counterpart=_counterpart(stored.reader, fields),
         date=fields.get("date") or None, source=(fields.get("meta") or {}).get("source"),
-        section_no=fields["section_no"],
+        section_no=fields["section_no"], part=fields.get("part") or 1,
     )
 
 
@@ -373,8 +396,10 @@ def _item_markers(fields: dict) -> dict[int, str]:
     return layout.item_markers(layout.decode(fields.get("layout")))
 
 
-def _document_view(passages: list[dict], units) -> DocumentView:
-    first = passages[0]
+def _document_view(first: dict, passages: list[dict], units, anchored: bool = False) -> DocumentView:
+    """The view of ``passages`` (all of a document, or one page of it: then ``anchored``,
+    each passage after a section's first carries its id before its first block); title and
+    metadata from ``first``."""
     meta = first.get("meta") or {}
     sections: dict[int, DocumentSection] = {}
     for fields in passages:
@@ -382,8 +407,11 @@ def _document_view(passages: list[dict], units) -> DocumentView:
         if number not in sections:
             heading = fields["section"] or None
             heading_html = highlight(heading, match_spans(stored_offsets(fields, "section"), "section", units)) if heading else None
-            sections[number] = DocumentSection(number, heading, heading_html, [])
-        sections[number].blocks_html += layout.render_blocks(
+            sections[number] = DocumentSection(number, heading, heading_html, [], continued=(fields.get("part") or 1) > 1)
+        section, part = sections[number], fields.get("part") or 1
+        if anchored and part > 1:  # a section's first passage is reached by the section's own id
+            section.anchors[len(section.blocks_html)] = anchor((number, part))
+        section.blocks_html += layout.render_blocks(
             fields["body"], layout.decode(fields.get("layout")), match_spans(stored_offsets(fields, "body"), "body", units),
         )
     title_html = highlight(first["title"], match_spans(stored_offsets(first, "title"), "title", units))

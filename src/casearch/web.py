@@ -23,9 +23,9 @@ from pathlib import Path
 from typing import Any, Mapping
 from urllib.parse import quote, urlencode
 
-from flask import Flask, Response, current_app, jsonify, render_template, request
+from flask import Flask, Response, current_app, jsonify, redirect, render_template, request
 from werkzeug.exceptions import HTTPException
-from . import __version__, config, engines, openapi
+from . import __version__, config, docpages, engines, openapi
 from .errors import EngineUnavailable, IndexMissing, IndexUnusable, QueryError
 from .index import INDEX_FORMAT, engine_of, read_current
 from .introspect import analyze_json, validate_analyze
@@ -209,9 +209,14 @@ class DocumentGroup:
     hits: list[tuple[Hit, str]] = field(default_factory=list)  # (hit, link to its section)
 
 
-def _doc_href(url: str, q: str, ui: str) -> str:
+def _doc_href(url: str, q: str, ui: str, part: int = 1) -> str:
+    """``/doc/<id>#sN`` -> ``/doc/<id>?q=…&ui=…&at=sN[pM]#sN``: the page highlights the
+    terms, and a long document opens on the page holding that passage (``at``)."""
     path, _, anchor = url.partition("#")
-    return f"{path}?{urlencode({'q': q, 'ui': ui})}" + (f"#{anchor}" if anchor else "")
+    params = {"q": q, "ui": ui}
+    if anchor:
+        params["at"] = anchor + (f"p{part}" if part > 1 else "")
+    return f"{path}?{urlencode(params)}" + (f"#{anchor}" if anchor else "")
 
 
 def group_hits(result: SearchResult, ui: str) -> list[DocumentGroup]:
@@ -223,7 +228,7 @@ def group_hits(result: SearchResult, ui: str) -> list[DocumentGroup]:
                 len(groups) + 1, hit.doc_id, hit.title, hit.lang, hit.date, hit.source,
                 _doc_href(doc_url(hit.doc_id), result.query, ui),
             )
-        group.hits.append((hit, _doc_href(hit.url, result.query, ui)))
+        group.hits.append((hit, _doc_href(hit.url, result.query, ui, hit.part)))
     return list(groups.values())
 
 
@@ -249,12 +254,6 @@ def _search_error_page(exc: QueryError) -> Response:
     return Response(page, status=400)
 
 
-def _with_query(url: str, q: str, ui: str) -> str:
-    """``/doc/<id>#sN`` -> ``/doc/<id>?q=…&ui=…#sN`` (the terms highlighted there)."""
-    path, _, anchor = url.partition("#")
-    return f"{path}?{urlencode({'q': q, 'ui': ui})}" + (f"#{anchor}" if anchor else "")
-
-
 def _results_page(search_request: SearchRequest, result: SearchResult) -> str:
     ui = ui_lang()
     params = normalized_params(search_request)
@@ -267,7 +266,7 @@ def _results_page(search_request: SearchRequest, result: SearchResult) -> str:
         **_context(
             q=search_request.q, lang=search_request.lang, sort=search_request.sort, result=result,
             groups=group_hits(result, ui), pages=_pages(result), search_url=search_url,
-            cross=search_request.cross, counterpart_href=lambda url: _with_query(url, search_request.q, ui),
+            cross=search_request.cross, counterpart_href=lambda url: _doc_href(url, search_request.q, ui),
             ui_switch_href=search_url(ui="en" if ui == "ja" else "ja"),
             suggestion_href=search_url(q=result.suggestion, page=None) if result.suggestion else None,
         ),
@@ -298,6 +297,11 @@ def _translation_links(doc_ids: list[str]) -> list[tuple[str, str, str | None]]:
     return links
 
 
+def _page_href(page: int, section: int | None = None) -> str:
+    """A link to another page of the long document on screen (and to a section there)."""
+    return same_page(at=None, page=page) + (f"#s{section}" if section else "")
+
+
 def _register_pages(app: Flask) -> None:
     @app.get("/")
     def home() -> str:
@@ -320,15 +324,22 @@ def _register_pages(app: Flask) -> None:
     @app.get("/doc/<path:doc_id>")
     def document(doc_id: str) -> Response | str:
         q = (request.args.get("q") or "").strip()[:500] or None
-        view = engine().document(doc_id, q)
+        at = docpages.parse_location(request.args.get("at"))
+        try:
+            view = engine().document(doc_id, q, page=docpages.parse_page(request.args.get("page")), at=at)
+        except docpages.PageNotFound as exc:
+            return error_response(404, "not_found", f"Document {doc_id!r}: {exc}")
         if view is None:
             return error_response(404, "not_found", f"No document with id {doc_id!r}")
+        if at is not None and view.paging is not None:  # a long document: the page holding the passage
+            return redirect(same_page(at=None, page=view.paging.page) + "#" + docpages.anchor(at), 302)
         links = _translation_links(view.translations)
         parallel = None
         if request.args.get("parallel") == "1":
-            parallel = next((other for other in map(lambda t: engine().document(t, q), view.translations) if other), None)
+            shown = {section.number for section in view.sections} if view.paging else None
+            parallel = next((other for t in view.translations if (other := engine().document(t, q, sections=shown))), None)
         return render_template("doc.html", **_context(doc=view, q=q or "", translations=links, parallel=parallel,
-                                                      pairs=_section_pairs(view, parallel)))
+                                                      pairs=_section_pairs(view, parallel), page_href=_page_href))
 
     @app.get("/opensearch.xml")
     def opensearch() -> Response:
