@@ -45,6 +45,14 @@ MAX_LEAVES = 64
 MAX_BOOST = 100.0  # word^N: N is clamped to [MIN_BOOST, MAX_BOOST]
 MIN_BOOST = 0.01
 FUNCTION_POS = frozenset({"接続詞"})  # besides stop tokens: が, から alone are tagged conjunctions
+# Particles and auxiliaries, which MeCab tags as something else when they stand alone
+# (まで as an interjection and で, より as an adverb, や as 嫌): a query word that is one
+# of them is a function word whatever the tagger says.
+FUNCTION_WORDS = frozenset(
+    "の は が を に へ と で から まで より や か も ね よ な ぞ わ さ って など だけ しか ばかり ほど"
+    " くらい ぐらい こそ でも ても ので のに けど けれど けれども ば たら なら ながら つつ て だ です"
+    " ます ない ぬ ん れる られる せる させる たい らしい でしょう だろう".split()
+)
 
 _LEXEME = re.compile(
     r"""(?P<ws>\s+)
@@ -351,7 +359,9 @@ class _Builder:
         if lex.prefix and len(tokens) == 1:
             return self._prefix(lex.fields, tokens[0].term)
         loanword = self._loanword(lex.text)
-        if tokens and not loanword and all(_function_word(t) for t in everything if t.indexed or is_kana(t.surface)):
+        if lex.text in FUNCTION_WORDS or tokens and not loanword and all(
+            _function_word(t) for t in everything if t.indexed or is_kana(t.surface)
+        ):
             # Particles, auxiliaries and conjunctions alone say nothing to search for
             # (が or から alone are tagged conjunctions; の, は particles): one rule for
             # all. Kana MeCab could not read (せい of せいゆじょ) may be a word: its reading is.
