@@ -16,7 +16,7 @@ from casearch import querytree as qt
 from casearch.cli import main
 from casearch.index import reindex
 from casearch.messages import MESSAGES
-from casearch.partial import Piece, tiers
+from casearch.partial import MAX_PIECES, Piece, needed, tiers
 from casearch.querylang import FUNCTION_WORDS, parse
 from casearch.search import validate_request
 from casearch.web import create_app
@@ -109,14 +109,21 @@ def test_a_compound_is_relaxed_into_its_content_words() -> None:
     assert parse("投資額").pieces == []  # only a relaxed parse cuts pieces
 
 
+def test_only_an_empty_strict_result_of_a_few_words_is_widened() -> None:
+    assert needed(0, 2) and needed(0, MAX_PIECES)
+    assert not needed(1, 2) and not needed(0, 1) and not needed(0, MAX_PIECES + 1)
+
+
 def test_tiers_count_strong_pieces_from_all_down_to_one() -> None:
     a, b, c = (qt.Term("body", w) for w in "abc")
     weak = qt.Term("body", "what")
     found = tiers([Piece("a", a), Piece("b", b), Piece("c", c), Piece("what", weak, weak=True)], None)
-    assert len(found) == 3  # all three, any two, any one; the weak word is never required
+    assert len(found) == 3  # all three, all but one, any one; the weak word is never required
     assert found[0].children[0] == qt.And((a, b, c))
-    assert found[-1].children[0] == qt.Or((a, b, c))
-    assert qt.Term("body", "what", 0.2) in found[-1].children[1].children
+    assert found[1].children[0] == qt.Or((qt.And((a, b)), qt.And((a, c)), qt.And((b, c))))
+    assert found[-1] == qt.And((qt.Or((a, b, c)), qt.Or((qt.Every(), qt.Term("body", "what", 0.2)))))
+    many = [Piece(str(n), qt.Term("body", str(n))) for n in range(6)]
+    assert [len(tier.children) for tier in tiers(many, None)] == [6, 6, 6]  # all six; all but one (6 ANDs); any
 
 
 # --- 4. function words alone -------------------------------------------------------------

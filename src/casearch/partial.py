@@ -10,10 +10,10 @@ matching strategy.
                                    ``PARTIAL_BELOW`` passages, in any language) and
                                    there are at least two pieces
     tiers                          passages matching all the strong pieces, then all but
-                                   one, ... then any one; within a tier BM25 ranks (a rarer
-                                   word weighs more), weak pieces (question words like
-                                   いくら, 何, what) only add a little to the score and are
-                                   never counted
+                                   one, then any one; within a tier BM25 ranks (more words
+                                   and rarer words weigh more), weak pieces (question words
+                                   like いくら, 何, what) only add a little to the score and
+                                   are never required
 
 ``search`` ranks each tier below the one before (``_rank``), after the strict tiers, so
 the strict matches stay first and in their order, and the facets count the last tier.
@@ -23,7 +23,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from itertools import combinations
-from math import comb
 
 from . import querytree as qt
 from .analysis import Token
@@ -32,7 +31,7 @@ from .analysis import Token
 # only when it finds none, so that a strict match is never diluted (天然ガス with one
 # passage side by side does not list 天然 and ガス apart, as the query syntax promises).
 PARTIAL_BELOW = 1
-MAX_COMBINATIONS = 16  # "at least k of n" is an OR of this many ANDs at most; else that k is skipped
+MAX_PIECES = 8  # a longer query that finds nothing is not widened ("all but one" is an OR of n ANDs)
 WEAK_SHARE = 0.2  # a weak piece's share of the score of a strong one
 
 # Words that ask rather than say: a passage that answers the question rarely contains them.
@@ -67,21 +66,21 @@ def is_weak(token: Token) -> bool:
 def needed(strict_everywhere: int, pieces: int) -> bool:
     """Whether the strict result is thin enough, and the query divisible, to widen it.
     ``strict_everywhere``: strict matches in every language (so the decision is the same
-    whatever the language filter, and the facets agree between views)."""
-    return strict_everywhere < PARTIAL_BELOW and pieces >= 2
+    whatever the language filter, and the facets agree between views). A query of more
+    than ``MAX_PIECES`` words is not widened: its tiers would cost more than they tell."""
+    return strict_everywhere < PARTIAL_BELOW and 2 <= pieces <= MAX_PIECES
 
 
 def tiers(pieces: list[Piece], negative: qt.Node | None) -> list[qt.Node]:
-    """Growing sets of passages: at least k strong pieces, from all of them down to one.
-    Each tier is scored by the pieces it requires plus every piece (weak ones at
-    ``WEAK_SHARE``), so that more and rarer words rank first within it."""
+    """Growing sets of passages: every strong piece, all but one, then any one (within
+    that last tier BM25's sum already ranks more and rarer words first). Weak pieces are
+    never required; they add ``WEAK_SHARE`` of their score where they match."""
     strong = [p.query for p in pieces if not p.weak] or [p.query for p in pieces]
-    scoring = qt.any_of([p.query if not p.weak else qt.scaled(p.query, WEAK_SHARE) for p in pieces])
+    weak = [qt.scaled(p.query, WEAK_SHARE) for p in pieces if p.weak] if len(strong) < len(pieces) else []
     out: list[qt.Node] = []
-    for k in range(len(strong), 0, -1):
-        if k > 1 and comb(len(strong), k) > MAX_COMBINATIONS:
-            continue
+    for k in sorted({len(strong), len(strong) - 1, 1} - {0}, reverse=True):
         at_least = qt.any_of([qt.all_of(list(chosen)) for chosen in combinations(strong, k)])
-        tier: qt.Node = qt.And((at_least, scoring)) if len(pieces) > 1 else at_least
+        # Every() matches each passage alike, so the weak words only add to the score.
+        tier = qt.And((at_least, qt.Or((qt.Every(), *weak)))) if weak else at_least
         out.append(qt.AndNot(tier, negative) if negative is not None else tier)
     return out

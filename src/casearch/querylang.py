@@ -406,7 +406,9 @@ class _Builder:
         around = [self._record(lex.text, extra)] if extra else []
         pieces: list[Piece] = []
         for group in groups:
-            phrase = [self._record(_label(lex.text, group), self._morph_alternatives(group, lex.fields))] if len(group) > 1 else []
+            # The group side by side, unless the word's characters already say it (one group).
+            adjacent = len(group) > 1 and (len(groups) > 1 or literal is None)
+            phrase = [self._record(_label(lex.text, group), self._morph_alternatives(group, lex.fields))] if adjacent else []
             for token in group:
                 # A part's own counterparts are too loose (額 -> frame -> 枠組み): the
                 # compound's are in ``phrase`` and ``around``.

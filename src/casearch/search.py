@@ -537,8 +537,10 @@ def _widened(
     counted; None when the query has no pieces to relax or they find nothing more."""
     if not partial.needed(facets["all"], len(relaxed.pieces)):
         return None
-    more = [qt.Or((tier, strict[-1])) for tier in partial.tiers(relaxed.pieces, relaxed.negative)]
-    ranked, widened = _rank(stored, strict + more, request)
+    more = partial.tiers(relaxed.pieces, relaxed.negative)
+    if facets["all"]:  # the strict matches stay first, in their order
+        more = strict + [qt.Or((tier, strict[-1])) for tier in more]
+    ranked, widened = _rank(stored, more, request)
     return (ranked, widened) if widened["all"] > facets["all"] else None
 
 
