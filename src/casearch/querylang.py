@@ -651,13 +651,15 @@ def _function_word(token: analysis.Token) -> bool:
 
 
 def _starts_inside_word(tokens: list[analysis.Token], text: str) -> bool:
-    """Whether a run with kanji or katakana begins with a particle, an auxiliary or a
-    dropped character before its content: MeCab read the start of a cut word (ン of
-    タン, ア of アジア) as one. Runs of hiragana are left to the reading paths."""
+    """Whether a run with kanji or katakana begins with a particle or an auxiliary before
+    its content: MeCab read the start of a cut word (ン of タン) as one. Runs of hiragana
+    are left to the reading paths; a first piece MeCab calls a symbol (テツ of an unknown
+    テツロン) may start a real word, and is searched as before (content words, and the
+    characters since the split is odd)."""
     if not tokens or all("\u3041" <= c <= "\u309f" for c in text):
         return False
     first = tokens[0]
-    if not _JAPANESE.search(first.surface) or not (_function_word(first) or not first.indexed):
+    if not _JAPANESE.search(first.surface) or not first.indexed or not _function_word(first):
         return False
     return any(t.indexed and not _function_word(t) for t in tokens[1:])
 
