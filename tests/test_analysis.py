@@ -17,10 +17,10 @@ GOLDEN = [
     ('ＣＮＰＣ', 'ＣＮＰＣ/cnpc'),
     ('中国石油天然気集団(CNPC)', '中国/中国 石油/石油 天然/天然 気/気 集団/集団 CNPC/cnpc'),
     ('ｱｽﾀﾅ', 'ｱｽﾀﾅ/アスタナ'),
-    ('４３００億', '４３００/4300 億/億'),
-    ('4300億', '4300/4300 億/億'),
-    ('四千三百億', '四千三百/4300 億/億'),
-    ('948億ドル', '948/948 億/億 ドル/ドル'),
+    ('４３００億', '４３００億/430000000000'),
+    ('4300億', '4300億/430000000000'),
+    ('四千三百億', '四千三百億/430000000000'),
+    ('948億ドル', '948億/94800000000 ドル/ドル'),
     ('一〇〇〇', '一〇〇〇/1000'),
     ('1,500メガワット', '1,500/1500 メガワット/メガワット'),
     ('US$94.8 billion', 'US/us 94.8/94.8 billion/billion'),
@@ -48,15 +48,14 @@ GOLDEN = [
     ('鉄道\u3000と\u3000道路', '鉄道/鉄道 と/と* 道路/道路'),
     ('「一帯一路」。', '一帯/一帯 一路/一路'),
     ('カシムジョマルト・トカエフ大統領', 'カシムジョマルト/カシムジョマルト トカエフ/トカエフ 大統領/大統領'),
-    ('シムケント製油所', 'シム/シム ケント/ケント 製油/製油 所/所'),
     ('トカエフ', 'トカエフ/トカエフ'),
     ("Kazakhstan's pipelines", 'Kazakhstan/kazakhstan pipelines/pipelin'),
     ('Kassym-Jomart Tokayev', 'Kassym/kassym Jomart/jomart Tokayev/tokayev'),
     ('相互支援(mutual assistance)', '相互/相互 支援/支援 mutual/mutual assistance/assist'),
     ('assistance', 'assistance/assist'),
     ('assist', 'assist/assist'),
-    ('RAILWAYS', 'RAILWAYS/railwai'),
-    ('The railway is the pipeline of the region', 'The/the* railway/railwai is/is* the/the* pipeline/pipelin of/of* the/the* region/region'),
+    ('RAILWAYS', 'RAILWAYS/railway'),
+    ('The railway is the pipeline of the region', 'The/the* railway/railway is/is* the/the* pipeline/pipelin of/of* the/the* region/region'),
     ("It's e-mail", 'It/it* e/e mail/mail'),
     ('Ｂｅｌｔ\u3000ａｎｄ\u3000Ｒｏａｄ', 'Ｂｅｌｔ/belt ａｎｄ/and* Ｒｏａｄ/road'),
     ('一帯一路(Belt and Road Initiative、BRI)', '一帯/一帯 一路/一路 Belt/belt and/and* Road/road Initiative/initi BRI/bri'),
@@ -65,7 +64,6 @@ GOLDEN = [
     ('①', '①/1'),
     ('グローバル・サウス', 'グローバル/グローバル サウス/サウス'),
     ('ウィンウィン', 'ウィン/ウィン ウィン/ウィン'),
-    ('てつどう', 'てつ/鉄 どう/どう'),
     ('うみ', 'うみ/海'),
     ('海', '海/海'),
     ('です', 'です/です*'),
@@ -76,10 +74,31 @@ GOLDEN = [
 ]
 
 
+# What the words are, where UniDic splits them otherwise. Search still finds them (the
+# reading and n-gram fields cover the gap: see test_search and test_loanwords_in_hiragana);
+# strict, so a dictionary that gets them right makes these rows move up into GOLDEN.
+MECAB_MISSPLITS = [
+    ('シムケント製油所', 'シムケント/シムケント 製油/製油 所/所', "an unknown place name cut at シム"),
+    ('てつどう', 'てつどう/鉄道', "kana-only 鉄道 read as 鉄 + どう"),
+]
+
+
+def indexed_tokens(text: str) -> str:
+    return " ".join(f"{t.surface}/{t.term}{'*' if t.stop else ''}" for t in analyze(text) if t.indexed)
+
+
 @pytest.mark.parametrize(("text", "expected"), GOLDEN, ids=[g[0] for g in GOLDEN])
 def test_golden_tokens(text: str, expected: str) -> None:
-    tokens = [f"{t.surface}/{t.term}{'*' if t.stop else ''}" for t in analyze(text) if t.indexed]
-    assert " ".join(tokens) == expected
+    assert indexed_tokens(text) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [pytest.param(text, want, marks=pytest.mark.xfail(strict=True, reason=why), id=text)
+     for text, want, why in MECAB_MISSPLITS],
+)
+def test_golden_tokens_mecab_gets_wrong(text: str, expected: str) -> None:
+    assert indexed_tokens(text) == expected
 
 
 def test_symbols_are_dropped_and_particles_are_stop_tokens() -> None:
@@ -154,9 +173,16 @@ def test_offsets_index_the_original_text(text: str) -> None:
 def test_repeated_text_gets_shifted_offsets(left: str, right: str) -> None:
     """The same words later in a text map to their own later characters."""
     text = left + "\n" + right + "\n" + right
-    tokens = [t for t in analyze(text)]
+    tokens = analyze(text)
     for token in tokens:
         assert text[token.start : token.end] == token.surface
+    # A copy mapped onto an earlier copy's characters would rewind. (Spans may repeat:
+    # NFKC turns one character such as ¼ into several tokens.)
+    starts = [t.start for t in tokens]
+    assert starts == sorted(starts), starts
+    middle_copy, last_copy = len(left) + 1, len(left) + len(right) + 2
+    if any(middle_copy <= t.start < last_copy - 1 for t in tokens):
+        assert any(t.start >= last_copy for t in tokens), "the last copy's words point at earlier characters"
 
 
 def test_whoosh_tokenizer_honours_chars_positions_and_start_offsets() -> None:

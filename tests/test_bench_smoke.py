@@ -128,7 +128,27 @@ def test_benchmark_runs_end_to_end_on_fixture_documents(tmp_path: Path) -> None:
         assert "| tantivy ÷ whoosh |" in header
     for name in names:
         assert f"## {name}: figures" in table and f"### {name}: growth" in table
-    assert "| Query p99 |" in table and ("**pass**" in table or "**FAIL**" in table) and "slope" in table
+    assert "slope" in table
+    for name in names:
+        check_verdicts(table, results["engines"][name], name)
+
+
+def verdict_of(section: str, row_start: str) -> str:
+    row = next(line for line in section.splitlines() if line.startswith(row_start))
+    return row.rstrip(" |").rsplit("|", 1)[1].strip()
+
+
+def check_verdicts(table: str, measured: dict, name: str) -> None:
+    """Each verdict in the engine's table follows from its own figures and the targets."""
+    section = table.split(f"## {name}: figures")[1].split("\n## ")[0]
+    point = next(p for p in measured["points"] if p["scale_label"] == "1×")
+    expected = {
+        "| Query p99 |": point["query"]["ms"]["99"] < 20.0,
+        "| Incremental reindex, 1 file changed": point["incr1_s"] < 0.5,
+        "| Full reindex peak memory": point["reindex_tree_rss_mb"] < 1024.0,
+    }
+    for row_start, ok in expected.items():
+        assert verdict_of(section, row_start) == ("**pass**" if ok else "**FAIL**"), (name, row_start)
 
 
 def test_benchmark_refuses_an_unknown_engine(tmp_path: Path) -> None:

@@ -86,7 +86,7 @@ def test_odd_but_readable_files_are_indexed_with_clean_text(tmp_path: Path, case
     assert doc_ids(tmp_path / "ix", query) == [doc_id]
     view = document(tmp_path / "ix", doc_id)
     assert view.title == title
-    stored = "\n".join([view.title] + [p for s in view.sections for p in s.paragraphs_html])
+    stored = "\n".join([view.title] + [p for s in view.sections for p in s.blocks_html])
     assert not any(c in stored for c in "\r\ufeff\x00\x07\x1b\x7f")
 
 
@@ -107,7 +107,7 @@ def test_a_huge_first_line_is_cut_for_the_title_but_stays_searchable(tmp_path: P
     view = document(tmp_path / "ix", "oneline")
     assert len(view.title) <= MAX_TITLE_CHARS and view.title.startswith("start ") and view.title.endswith("…")
     assert doc_ids(tmp_path / "ix", "wombat") == ["oneline"]  # the end of the line is in the body
-    body = "".join(p for s in view.sections for p in s.paragraphs_html)
+    body = "".join(p for s in view.sections for p in s.blocks_html)
     assert body.count("中国の鉄道とエネルギー協力。") == 4000
 
 

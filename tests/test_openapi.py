@@ -30,6 +30,9 @@ REQUESTS: list[tuple[str, str, dict[str, str]]] = [
     ("/api/suggest", "/api/suggest?q=Kaz&format=opensearch", {}),
     ("/api/suggest", "/api/suggest?q=%20", {}),
     ("/api/suggest", "/api/suggest?q=a&limit=99", {}),
+    ("/api/analyze", "/api/analyze?text=天然ガスのパイプライン", {}),
+    ("/api/analyze", "/api/analyze?q=天然ガス pipeline&lang=ja", {}),
+    ("/api/analyze", "/api/analyze?text=a&q=b", {}),
     ("/api/openapi.json", "/api/openapi.json", {}),
     ("/healthz", "/healthz", {}),
     ("/", "/?ui=ja", {}),
@@ -45,6 +48,7 @@ REQUESTS: list[tuple[str, str, dict[str, str]]] = [
 ]
 MISSING_INDEX_REQUESTS = [
     ("/api/search", "/api/search?q=a"), ("/api/suggest", "/api/suggest?q=a"), ("/healthz", "/healthz"),
+    ("/api/analyze", "/api/analyze?text=a"),
     ("/search", "/search?q=a"), ("/doc/{doc_id}", "/doc/a"),
 ]
 

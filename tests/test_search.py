@@ -74,11 +74,17 @@ def test_prefix_query(toy: Engine) -> None:
     assert ids(search(toy, "rail*")) == ["en"]
 
 
-def test_syntax_errors_are_searched_as_plain_text(toy: Engine) -> None:
-    for q in ['"天然ガス', "(天然ガス", "天然ガス)", "OR", "天然ガス OR", "NOT", "- -"]:
-        result = search(toy, q)
-        assert result.total >= 0
-    assert ids(search(toy, '"天然ガス')) == ["together"]
+@pytest.mark.parametrize("q", ['"天然ガス', "(天然ガス", "天然ガス)", "天然ガス OR", "OR 天然ガス", "天然ガス NOT"])
+def test_syntax_errors_are_searched_as_plain_text(toy: Engine, q: str) -> None:
+    """Unbalanced quotes and brackets, and dangling operators, leave the words searched."""
+    result = search(toy, q)
+    assert ids(result) == ["together"] and result.total == 1 and result.hint is None
+
+
+@pytest.mark.parametrize("q", ["OR", "NOT", "- -", "((", '"'])
+def test_operators_alone_find_nothing_and_say_why(toy: Engine, q: str) -> None:
+    result = search(toy, q)
+    assert result.total == 0 and result.hits == [] and "operators" in result.hint
 
 
 def test_stop_only_query_has_no_hits_and_a_hint(toy: Engine) -> None:

@@ -81,11 +81,13 @@ def test_searcher_reopened_after_commit_reads_the_map(small_index: Path) -> None
     engine = Engine(small_index)
     try:
         assert [h.doc_id for h in engine.search(validate_request({"q": "鉄道"})).hits] == ["rail"]
-        first = engine._local.state.reader.searcher
+        with engine.reader() as reader:
+            first = reader.searcher
         write(small_index.parent / "corpus" / "road.md", "---\ntitle: 道路\n---\n新しい鉄道と道路。\n")
         assert reindex(small_index.parent / "corpus", small_index).added == 1  # an incremental commit
         assert {h.doc_id for h in engine.search(validate_request({"q": "鉄道"})).hits} == {"rail", "road"}
-        reopened = engine._local.state.reader.searcher
+        with engine.reader() as reader:
+            reopened = reader.searcher
         assert reopened is not first
         assert all(isinstance(f, segments._MappedReader) for f in _postings_files(reopened))
     finally:

@@ -92,6 +92,17 @@ def alive(pid: int) -> bool:
     return state is not None and state[0] != "Z"
 
 
+def start_time(pid: int) -> int | None:
+    """When the process started (clock ticks after boot): with the pid, it names one
+    process even after the pid is reused (pid_max is often 32768)."""
+    try:
+        text = Path(f"/proc/{pid}/stat").read_text(encoding="ascii", errors="replace")
+    except OSError:
+        return None
+    fields = text.rsplit(")", 1)[1].split()
+    return None if fields[0] == "Z" else int(fields[19])
+
+
 def wait_for(condition, what: str, timeout: float = 60.0) -> None:
     deadline = time.monotonic() + timeout
     while not condition():
@@ -229,19 +240,33 @@ def test_sigterm_or_ctrl_c_stops_the_parent_and_every_worker(
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="PR_SET_PDEATHSIG is Linux only")
 def test_workers_stop_when_the_parent_is_killed(corpus_dir: Path, index_dir: Path, tmp_path: Path) -> None:
     with workers_server(corpus_dir, index_dir, tmp_path / "serve.log") as (process, port):
-        workers = live_children(process.pid)
+        workers = {pid: start_time(pid) for pid in live_children(process.pid)}
+        ours = listening_sockets(port)
+        assert ours  # the parent's sockets, one per worker, shared by the workers
         process.kill()
         process.wait(timeout=30)
-        wait_for(lambda: not [pid for pid in workers if alive(pid)], "orphaned workers to stop")
-        wait_for(lambda: not _accepts(port), "the port to stop accepting")  # sockets close as the kernel reaps
+        still_running = lambda: [pid for pid, started in workers.items() if start_time(pid) == started]  # noqa: E731
+        wait_for(lambda: not still_running(), "orphaned workers to stop")
+        # Once no process holds them, the kernel drops the sockets. Comparing the sockets
+        # themselves (not "does the port accept") keeps another test's server, free to take
+        # the same port number once it is released, from passing for a leftover of ours.
+        assert not ours & listening_sockets(port)
 
 
-def _accepts(port: int) -> bool:
-    try:
-        socket.create_connection(("127.0.0.1", port), timeout=5).close()
-    except OSError:
-        return False
-    return True
+def listening_sockets(port: int) -> set[str]:
+    """Inodes of the sockets listening on this TCP port (IPv4 and IPv6), from /proc."""
+    inodes = set()
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        try:
+            rows = Path(table).read_text(encoding="ascii").splitlines()[1:]
+        except OSError:
+            continue
+        for row in rows:
+            fields = row.split()
+            local, state, inode = fields[1], fields[3], fields[9]
+            if state == "0A" and int(local.rsplit(":", 1)[1], 16) == port:
+                inodes.add(inode)
+    return inodes
 
 
 def test_workers_that_die_at_start_make_serve_give_up(capfd: pytest.CaptureFixture[str]) -> None:

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import re
+import shutil
+from pathlib import Path
 
 import pytest
 
 from casearch.index import reindex
+from casearch.stats import index_stats
 from casearch.search import Engine, validate_request
 from casearch.suggest import complete, did_you_mean, edit_distance, VOCABULARY_FIELD, with_suggestion
 
@@ -144,3 +148,98 @@ def test_lone_particles_are_not_offered(engine: Engine) -> None:
     with engine.reader() as reader:
         assert "の" not in complete(reader, "の", limit=20)
         assert "the" not in complete(reader, "th", limit=20)
+
+
+# --- Japanese: completions by reading, kanji mistypes ----------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("typed", "expected"),
+    [
+        ("てつ", "鉄道"),  # kana typed before conversion: the word read テツ...
+        ("せいゆ", "製油"),  # 製油所 (セイユ|ショ): the whole reading, not せい + ユ...
+        ("中国のてつ", "中国の鉄道"),  # after a particle a new word begins
+        ("てんねん", "天然"),
+    ],
+)
+def test_completions_by_reading(engine: Engine, typed: str, expected: str) -> None:
+    with engine.reader() as reader:
+        assert expected in complete(reader, typed)
+
+
+@pytest.mark.parametrize("typed", ["せいゆ", "せい", "てつ", "かざ", "ぱいぷ", "中国のてつ"])
+def test_completions_never_convert_half_a_hiragana_word(engine: Engine, typed: str) -> None:
+    # せいゆ once became せいユーラシア: the tail ゆ completed, the head せい left as typed
+    with engine.reader() as reader:
+        completions = complete(reader, typed, limit=20)
+    assert completions
+    for completion in completions:
+        assert not re.search(r"[\u3041-\u309f][\u30a1-\u30fa\u4e00-\u9fff]", completion.replace("の", "")), completion
+
+
+def test_reading_completions_keep_the_first_sound(engine: Engine) -> None:
+    # reading keys ignore voicing (rendaku), a word's first sound does not: ぱい is not 入り
+    with engine.reader() as reader:
+        assert "入り" not in complete(reader, "ぱい", limit=20)
+        assert "パイプライン" in complete(reader, "ぱい", limit=20)
+
+
+def test_completions_by_reading_through_the_api(client) -> None:
+    assert "鉄道" in client.get("/api/suggest?q=てつ").get_json()["completions"]
+    assert "せいユーラシア" not in client.get("/api/suggest?q=せいゆ&limit=20").get_json()["completions"]
+
+
+KANJI_MISTYPES = [("天燃ガス", "天然ガス"), ("習金平", "習近平"), ("鉄同", "鉄道")]
+
+
+@pytest.mark.parametrize(("typed", "expected"), KANJI_MISTYPES)
+def test_kanji_mistypes_get_a_suggestion_that_finds_passages(client, typed: str, expected: str) -> None:
+    # same reading (天燃ガス, 鉄同: テンネンガス, テツドウ) or all characters but one (習金平)
+    data = client.get(f"/api/search?q={typed}").get_json()
+    assert data["total"] == 0 and data["suggestion"] == expected
+    assert client.get(f"/api/search?q={expected}").get_json()["total"] > 0
+    page = client.get(f"/search?q={typed}&ui=ja").get_data(as_text=True)
+    assert f"<strong>{expected}</strong>" in page and 'class="did-you-mean"' in page
+
+
+def test_a_kanji_mistype_inside_a_longer_query_is_replaced_alone(engine: Engine) -> None:
+    assert suggestion_for(engine, "天燃ガス パイプライン") == "天然ガス パイプライン"
+
+
+@pytest.mark.parametrize("query", ["鉄道", "天然ガス", "習近平", "-鉄同 鉄道", "鉄道 zzzzqqqq"])
+def test_no_kanji_suggestion_for_words_of_the_text(engine: Engine, query: str) -> None:
+    # words the text holds; an excluded word; a query that found nothing for another reason
+    assert suggestion_for(engine, query) is None
+
+
+# --- deleted documents --------------------------------------------------------------------------
+
+
+def test_deleted_documents_leave_completions_suggestions_and_stats(
+    corpus_dir: Path, engine_name: str, tmp_path: Path
+) -> None:
+    corpus = tmp_path / "c"
+    shutil.copytree(corpus_dir, corpus)
+    write(corpus / "zoo.md", "---\ntitle: Zoo\nlang: en\n---\nThe zebracorn met a zephyrine.\n\n縞馬の絵。\n")
+    index = tmp_path / "i"
+    reindex(corpus, index, engine=engine_name)
+    engine = Engine(index, engine_name)
+    with engine.reader() as reader:
+        assert complete(reader, "zebr") == ["zebracorn"] and "縞馬" in complete(reader, "しまう")
+    assert suggestion_for(engine, "zebracorm") == "zebracorn"
+    assert index_stats(index).deleted_records == 0
+
+    (corpus / "zoo.md").unlink()
+    report = reindex(corpus, index, engine=engine_name)
+    assert (report.removed, report.full) == (1, False)  # incremental: the segments keep the records
+    engine = Engine(index, engine_name)
+    with engine.reader() as reader:
+        assert reader.doc_frequency(VOCABULARY_FIELD, "zebracorn") > 0  # the lexicon still counts it
+        assert complete(reader, "zebr") == [] and complete(reader, "zeph") == []
+        assert "縞馬" not in complete(reader, "しまう")
+    assert suggestion_for(engine, "zebracorm") is None
+    stats = index_stats(index)
+    assert stats.documents == 2 and stats.deleted_records > 0 and stats.stale_words >= 2
+    reindex(corpus, tmp_path / "full", engine=engine_name)
+    assert stats.vocabulary == index_stats(tmp_path / "full").vocabulary  # live words only
+    assert index_stats(tmp_path / "full").stale_words == 0

@@ -33,7 +33,7 @@ def test_groups_are_read_with_their_problems_named() -> None:
 
 def test_a_member_is_found_by_its_indexed_terms() -> None:
     synonyms = Synonyms([["鉄路", "鉄道", "Railways"]])
-    assert [m.written for m in synonyms.of(("railwai",))] == ["鉄路", "鉄道"]
+    assert [m.written for m in synonyms.of(("railway",))] == ["鉄路", "鉄道"]
     assert [m.written for m in synonyms.of(("鉄道",))] == ["鉄路", "Railways"]
     assert synonyms.of(("道",)) == []
 

@@ -13,9 +13,13 @@ The pipeline, in order:
                    for Latin script, possessives ('s) removed; unknown katakana names are
                    split at ・ (カシムジョマルト・トカエフ -> two words)
     features       surface, base form (UniDic lemma without its English gloss
-                   ``エネルギー-energy``; a Porter stem for English), katakana reading,
+                   ``エネルギー-energy``; a Snowball stem for English, see ``stemming``), katakana reading,
                    part of speech; unknown words fall back to their surface
-    numbers        runs of kanji numerals become digits (四千三百 -> 4300)
+    numbers        a number with kanji units is one token whose terms are its value in
+                   digits, however it is written: 350万, ３５０万, 三百五十万 and 3.5百万
+                   -> 3500000 (digits with units are cut out before MeCab; runs of kanji
+                   numerals are merged after it); the counter after it (人, ドル, カ国)
+                   stays a word of its own
     fold           iteration marks expanded (人々 -> 人人), katakana long vowel stemmed
                    (サーバー -> サーバ), lower case
     stop rules     symbols and whitespace are dropped (``indexed=False``); particles,
@@ -48,16 +52,16 @@ from typing import Iterator
 
 from whoosh.analysis import Token as WhooshToken
 from whoosh.analysis import Tokenizer
-from whoosh.lang.porter import stem as porter_stem
 
+from .stemming import stem as english_stem
 from .textnorm import (
-    KANJI_NUMERAL_CHARS, Normalized, fold_term, is_katakana, kanji_number, normalize, reading_key,
-    to_katakana,
+    NUMERAL_CHARS, NUMERAL_UNITS, Normalized, fold_term, is_katakana, normalize, numeral_value,
+    reading_key, to_katakana,
 )
 
 # Bump whenever a change here alters the terms written to the index: an index of another
 # format version is rebuilt by the next reindex.
-ANALYSIS_VERSION = 4
+ANALYSIS_VERSION = 6  # 5: Snowball English stems (stemming.py); 6: numbers with units as one value
 
 DROPPED_POS = frozenset({"補助記号", "記号", "空白"})
 STOP_POS = frozenset({"助詞", "助動詞"})
@@ -67,8 +71,12 @@ ENGLISH_STOP_WORDS = frozenset(
     "such that the their then there these they this to was were which will with".split()
 )
 
+_DIGITS = r"(?:[0-9]{1,3}(?:,[0-9]{3})+|[0-9]+)(?:\.[0-9]+)?"
 _LATIN_WORD = re.compile(
-    r"[0-9]{1,3}(?:,[0-9]{3})+(?:\.[0-9]+)?(?![0-9A-Za-z])"
+    # digits with kanji units (350万, 3.5万, 1億2000万, 3千万): one number, cut before MeCab,
+    # which would read 万人 as one word (バンニン) and 万世帯 as 万世 + 帯
+    rf"{_DIGITS}(?:[{NUMERAL_UNITS}]+(?:{_DIGITS})?)+"
+    r"|[0-9]{1,3}(?:,[0-9]{3})+(?:\.[0-9]+)?(?![0-9A-Za-z])"
     r"|[0-9]+\.[0-9]+(?![0-9A-Za-z])"
     r"|[0-9A-Za-z\u00c0-\u024f]+(?:['\u2019][A-Za-z]+)?"
 )
@@ -230,7 +238,10 @@ def _latin(match: re.Match[str], offset: int) -> _Raw:
     if lowered[0].isdigit() and lowered.replace(",", "").replace(".", "").isdigit():
         number = lowered.replace(",", "")
         return _Raw(start, end, number, number, None, "数詞", None, False, True)
-    base = porter_stem(lowered.replace("'", "").replace("\u2019", ""))
+    if lowered[0].isdigit() and any(c in NUMERAL_UNITS for c in lowered):
+        number = numeral_value(lowered) or lowered.replace(",", "")
+        return _Raw(start, end, number, number, None, "数詞", None, False, True)
+    base = english_stem(lowered.replace("'", "").replace("\u2019", ""))
     return _Raw(start, end, lowered, base, None, "英単語", None, lowered in ENGLISH_STOP_WORDS, True)
 
 
@@ -285,29 +296,34 @@ def _is_kana_word(text: str) -> bool:
 
 
 def _merge_numbers(raws: list[_Raw]) -> list[_Raw]:
-    """Adjacent kanji-numeral tokens -> one token whose terms are digits."""
+    """Each run of adjacent kanji-numeral tokens (三百 五十 万) -> one token whose terms
+    are the number's value in digits (3500000), as ``350万`` is indexed; a run that is
+    not a number (億万 in 億万長者) keeps its words."""
     merged: list[_Raw] = []
+    run: list[_Raw] = []
     for raw in raws:
-        previous = merged[-1] if merged else None
-        if (
-            previous is not None and previous.end == raw.start
-            and _is_kanji_numeral(previous) and _is_kanji_numeral(raw)
-        ):
-            merged[-1] = replace(previous, end=raw.end, norm=previous.norm + raw.norm, reading=None)
-        else:
+        numeral = _is_kanji_numeral(raw)
+        if numeral and run and run[-1].end == raw.start:
+            run.append(raw)
+            continue
+        merged += _as_number(run) if run else []
+        run = [raw] if numeral else []
+        if not numeral:
             merged.append(raw)
-    return [_as_number(raw) if _is_kanji_numeral(raw) else raw for raw in merged]
+    return merged + (_as_number(run) if run else [])
 
 
 def _is_kanji_numeral(raw: _Raw) -> bool:
-    return raw.pos == "名詞" and raw.indexed and all(c in KANJI_NUMERAL_CHARS for c in raw.norm)
+    return raw.pos == "名詞" and raw.indexed and all(c in NUMERAL_CHARS for c in raw.norm)
 
 
-def _as_number(raw: _Raw) -> _Raw:
-    value = kanji_number(raw.norm)
-    if value is None or (len(raw.norm) == 1 and raw.norm in "一"):
-        return raw  # 一 alone is as often "one of" as the number; keep the word
-    return replace(raw, base=str(value), pos="数詞")
+def _as_number(run: list[_Raw]) -> list[_Raw]:
+    written = "".join(raw.norm for raw in run)
+    value = numeral_value(written)
+    if value is None or written == "一":
+        return run  # 一 alone is as often "one of" as the number; keep the word
+    reading = run[0].reading if len(run) == 1 else None
+    return [replace(run[0], end=run[-1].end, norm=value, base=value, reading=reading, pos="数詞")]
 
 
 def split_lemma(lemma: str | None) -> tuple[str | None, str | None]:

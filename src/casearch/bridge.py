@@ -74,7 +74,7 @@ def english_terms(phrase: str) -> tuple[str, ...]:
     """Stems of an English word or phrase, as the index stores them.
 
     >>> english_terms("Natural gas pipelines")
-    ('natur', 'ga', 'pipelin')
+    ('natur', 'gas', 'pipelin')
     """
     return tuple(t.term for t in analysis.analyze(phrase) if t.indexed)
 

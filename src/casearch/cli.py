@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import os
-import re
 import sys
 from pathlib import Path
 
@@ -250,36 +249,31 @@ def stats(index_dir: Path | None, top: int, as_json: bool, color: bool | None) -
 @click.argument("text", nargs=-1, required=True)
 @click.option("--lang", type=click.Choice(["ja", "en"]), default=None,
               help="Accepted for compatibility: one analyzer handles both scripts.")
-@click.option("--json", "as_json", is_flag=True, help='Print {"tokens": [...]}.')
+@click.option("--json", "as_json", is_flag=True, help='Print {"tokens": [...], "user_dictionary": ...}.')
+@corpus_option
 @index_option
-def analyze(text: tuple[str, ...], lang: str | None, as_json: bool, index_dir: Path | None) -> None:
-    """Show how the index sees a text: tokens, offsets, base forms, readings (with the
-    user dictionary the serving index was built with, corpus/_userdict.csv).
+def analyze(text: tuple[str, ...], lang: str | None, as_json: bool, corpus: Path | None, index_dir: Path | None) -> None:
+    """Show how the index sees a text: tokens, offsets, base forms, readings.
+
+    With the user dictionary the index sees: the corpus's _userdict.csv when there is
+    one (what reindex builds with), else the index's; with --index, that index's.
+    The JSON has the contract's tokens and the dictionary used (null: UniDic alone).
 
     Example: casearch analyze 天然ｶﾞｽﾊﾟｲﾌﾟﾗｲﾝが稼働しています
     """
-    from . import analysis
-    from .index import read_current_or_none, user_dictionary_path
+    from .introspect import token_rows, user_dictionary
 
     joined = " ".join(text)
-    folder = index_dir or config.index_dir()
     try:
-        current = read_current_or_none(folder) or {}
-        name = current.get("name")
-        generation = folder / name if isinstance(name, str) and re.fullmatch(r"gen-[\w-]+", name) else None
-        compiled = user_dictionary_path(generation) if generation is not None and generation.is_dir() else None
-        with analysis.user_dictionary(compiled):
-            tokens = analysis.analyze(joined)
+        with user_dictionary(corpus or config.corpus_dir(), index_dir or config.index_dir(),
+                             explicit_index=index_dir is not None) as source:
+            rows = token_rows(joined)
     except CasearchError as exc:
         raise _fail(exc, 1) from None
-    rows = [
-        {"surface": t.surface, "start": t.start, "end": t.end, "term": t.term, "base": t.base,
-         "reading": t.reading, "pos": t.pos, "indexed": t.indexed, "stop": t.stop}
-        for t in tokens
-    ]
     if as_json:
-        click.echo(json.dumps({"tokens": rows}, ensure_ascii=False, indent=2))
+        click.echo(json.dumps({"tokens": rows, "user_dictionary": source}, ensure_ascii=False, indent=2))
         return
+    click.echo(f"user dictionary: {source or 'none (UniDic alone)'}", err=True)
     for row in rows:
         flag = "" if row["indexed"] else "  (dropped)"
         flag = flag or ("  (stop: phrases only)" if row["stop"] else "")

@@ -162,4 +162,14 @@ def stats_lines(stats: "IndexStats", color: bool) -> list[str]:
         f"{label('size on disk')}{human_bytes(stats.size_bytes)} (serving generation {human_bytes(stats.serving_bytes)})",
         f"{label('vocabulary')}{stats.vocabulary:,} words",
         f"{label('top words')}{top or '-'}",
+    ] + _reclaimable_lines(stats, label)
+
+
+def _reclaimable_lines(stats: "IndexStats", label) -> list[str]:
+    """What deleted documents still hold on disk, and how to get it back."""
+    if not stats.deleted_records:
+        return []
+    return [
+        f"{label('reclaimable')}{stats.deleted_records:,} records and {stats.stale_words:,} words of deleted "
+        "documents still on disk (not searchable): casearch reindex --full frees them"
     ]

@@ -2,7 +2,11 @@
 
     discover(corpus_dir)          which files are documents (ids, conflicts, ignored files)
       -> read_document(file)      bytes -> text (UTF-8, BOM, CRLF) -> front matter + sections
-      -> passages(document)       long sections split at paragraph boundaries (~2,000 chars)
+                                  (Markdown becomes the text its reader reads, with its
+                                  layout: ``markdown_text``)
+      -> passages(document)       long sections split at paragraph boundaries (~2,000
+                                  chars); each passage is a slice of its section's text
+                                  and carries the slice of its layout
 
 Knows nothing of Whoosh or of the analyzer: the index module decides what to do with the
 passages, and a file that cannot be read becomes a ``CorpusError`` whose message is the
@@ -30,6 +34,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .errors import CorpusError, CorpusMissing
+from .layout import Layout, slice_layout
+from .markdown_text import markdown_sections
 
 DOCUMENT_SUFFIXES = (".md", ".txt")
 RESERVED_FILES = ("_glossary.tsv", "_userdict.csv", "_synonyms.tsv")
@@ -42,12 +48,17 @@ MAX_META_CHARS = 2000
 LANGS = ("ja", "en")
 
 _JAPANESE_CHAR = re.compile(r"[\u3040-\u30ff\u31f0-\u31ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uff66-\uff9f]")
-_SENTENCE_END = re.compile(r"(?<=[。！？!?])|(?<=\.)(?=\s)")
+# Where a paragraph too long for one passage may be cut: sentence ends, and line ends
+# (a Markdown list is one paragraph whose items are lines).
+_SENTENCE_END = re.compile(r"(?<=[。！？!?\n])|(?<=\.)(?=\s)")
 # Control characters are not text: NUL, escape sequences (which would reach a terminal
 # through `casearch search`), the C1 range and stray byte order marks (files pasted
 # together) are dropped; form and vertical feeds end lines.
 _CONTROL = re.compile(r"[\x00-\x08\x0e-\x1f\x7f-\x9f\ufeff]")
 _CONTROL_IN_NAME = re.compile(r"[\x00-\x1f\x7f-\x9f]")  # line breaks and tabs too
+_BLANK_LINE = re.compile(r"\n\s*\n")
+
+Span = tuple[int, int]
 
 
 @dataclass(frozen=True)
@@ -55,6 +66,7 @@ class Section:
     number: int  # 1 for the lead section
     heading: str | None  # None for the lead section
     text: str
+    layout: Layout = ()  # Markdown's lists, emphasis and links as spans over ``text``
 
 
 @dataclass(frozen=True)
@@ -79,6 +91,7 @@ class Passage:
     part: int  # 1-based passage number within the section
     heading: str | None
     text: str
+    layout: Layout = ()  # the section's layout over this passage's text
 
 
 @dataclass(frozen=True)
@@ -429,25 +442,8 @@ def _check_date(value: str) -> str:
 
 def _markdown_sections(body: str) -> tuple[list[Section], str | None]:
     """Split at ``##`` headings; the first ``#`` heading is returned as a title candidate."""
-    h1: str | None = None
-    headings: list[str | None] = [None]
-    texts: list[list[str]] = [[]]
-    for line in body.split("\n"):
-        if line.startswith("## "):
-            heading = line[3:].strip().rstrip("#").strip()
-            headings.append(shorten(heading))
-            texts.append([] if headings[-1] == heading else [heading])
-        elif line.startswith("# ") and h1 is None and len(headings) == 1:
-            h1 = line[2:].strip().rstrip("#").strip()
-            if shorten(h1) != h1:
-                texts[-1].append(h1)
-        else:
-            texts[-1].append(line)
-    sections = [
-        Section(i + 1, heading, _strip_blank_lines("\n".join(lines)))
-        for i, (heading, lines) in enumerate(zip(headings, texts))
-    ]
-    return sections, h1
+    parsed, h1 = markdown_sections(body, shorten)
+    return [Section(i + 1, part.heading, part.text, part.layout) for i, part in enumerate(parsed)], h1
 
 
 def shorten(text: str, limit: int = MAX_TITLE_CHARS) -> str:
@@ -473,50 +469,73 @@ def passages(document: Document, max_chars: int = MAX_PASSAGE_CHARS) -> list[Pas
     """Every section as one or more passages; each passage is a run of whole paragraphs."""
     result: list[Passage] = []
     for section in document.sections:
-        chunks = split_passages(section.text, max_chars) or [""]
+        spans = passage_spans(section.text, max_chars) or [(0, 0)]
         result += [
-            Passage(document.doc_id, section.number, part, section.heading, chunk)
-            for part, chunk in enumerate(chunks, start=1)
+            Passage(document.doc_id, section.number, part, section.heading, section.text[a:b],
+                    slice_layout(section.layout, a, b))
+            for part, (a, b) in enumerate(spans, start=1)
         ]
     return result
 
 
 def split_passages(text: str, max_chars: int = MAX_PASSAGE_CHARS) -> list[str]:
-    """Group paragraphs into chunks of at most ``max_chars``; a longer paragraph is cut
-    at sentence ends, and a longer sentence at ``max_chars``.
+    """The passages' texts (see ``passage_spans``).
 
     >>> split_passages("aa\\n\\nbb\\n\\ncc", max_chars=6)
     ['aa\\n\\nbb', 'cc']
     """
-    pieces: list[str] = []
-    for paragraph in re.split(r"\n\s*\n", text):
-        if paragraph.strip():
-            pieces += _cut_long(paragraph.strip("\n"), max_chars)
-    chunks: list[str] = []
-    for piece in pieces:
-        if chunks and len(chunks[-1]) + 2 + len(piece) <= max_chars:
-            chunks[-1] += "\n\n" + piece
+    return [text[a:b] for a, b in passage_spans(text, max_chars)]
+
+
+def passage_spans(text: str, max_chars: int = MAX_PASSAGE_CHARS) -> list[Span]:
+    """Group paragraphs into spans of at most ``max_chars``; a longer paragraph is cut
+    at sentence or line ends, and a longer sentence at ``max_chars``. Each passage is the text
+    between its spans' ends as it stands (offsets into the section stay offsets into
+    the passage), without the line ends and spaces around it."""
+    pieces: list[Span] = []
+    cursor = 0
+    for gap in [*_BLANK_LINE.finditer(text), None]:
+        stop = gap.start() if gap else len(text)
+        start, end = _trimmed(text, cursor, stop, "\n")
+        if text[start:end].strip():
+            pieces += _cut_long(text, start, end, max_chars)
+        cursor = gap.end() if gap else stop
+    chunks: list[Span] = []
+    for start, end in pieces:
+        if chunks and end - chunks[-1][0] <= max_chars:
+            chunks[-1] = (chunks[-1][0], end)
         else:
-            chunks.append(piece)
+            chunks.append((start, end))
     return chunks
 
 
-def _cut_long(paragraph: str, max_chars: int) -> list[str]:
-    if len(paragraph) <= max_chars:
-        return [paragraph]
-    parts: list[str] = []
-    current = ""
-    for sentence in _SENTENCE_END.split(paragraph):
-        while len(sentence) > max_chars:
+def _cut_long(text: str, start: int, end: int, max_chars: int) -> list[Span]:
+    if end - start <= max_chars:
+        return [(start, end)]
+    parts: list[Span] = []
+    current: Span | None = None
+    position = start
+    for sentence in _SENTENCE_END.split(text[start:end]):  # zero-width cuts: nothing is lost
+        first, position = position, position + len(sentence)
+        while position - first > max_chars:
             if current:
                 parts.append(current)
-                current = ""
-            parts.append(sentence[:max_chars])
-            sentence = sentence[max_chars:]
-        if len(current) + len(sentence) > max_chars:
+                current = None
+            parts.append((first, first + max_chars))
+            first += max_chars
+        if current and position - current[0] > max_chars:
             parts.append(current)
-            current = ""
-        current += sentence
+            current = None
+        current = (current[0] if current else first, position)
     if current:
         parts.append(current)
-    return [p for p in (p.strip() for p in parts) if p]
+    trimmed = (_trimmed(text, a, b) for a, b in parts)
+    return [(a, b) for a, b in trimmed if b > a]
+
+
+def _trimmed(text: str, start: int, end: int, chars: str | None = None) -> Span:
+    """``(start, end)`` without the ``chars`` (whitespace by default) at either end."""
+    piece = text[start:end]
+    if not piece.strip(chars):
+        return start, start
+    return start + len(piece) - len(piece.lstrip(chars)), start + len(piece.rstrip(chars))

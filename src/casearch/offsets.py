@@ -82,6 +82,15 @@ class Offsets:
         """Where the surface field holds ``norm``."""
         return self._find(f"{_TERM}{norm}{_NORM}") + self._find(f"\n{norm}{_TERM}{_NORM}")
 
+    def surface_forms(self) -> set[str]:
+        """Every word the surface field (``body_surface``) holds for this text."""
+        forms: set[str] = set()
+        for line in self.tokens.split("\n"):
+            term, _, rest = line.partition(_TERM)
+            if term:
+                forms.add(rest.partition(_NORM)[0] or term)
+        return forms
+
     def _find(self, needle: str) -> list[Occurrence]:
         found: list[Occurrence] = []
         tokens = self.tokens
@@ -106,6 +115,25 @@ class Offsets:
             owners = _owners(encoded)
             for at in _all_finds(text, key):
                 spans.append((owners[at][0], owners[at + len(key) - 1][1]))
+        return spans
+
+    def reading_words(self, key: str, whole: bool = False) -> list[Span]:
+        """Spans of runs of whole words whose reading key starts with ``key`` at a word's
+        first reading character (with ``whole``: is exactly ``key``, ending where a word
+        ends). てつ finds 鉄道 (テツドウ) but not 地下鉄 (チカテツ)."""
+        spans: list[Span] = []
+        for chain in _items(self._chains):
+            text, _, encoded = chain.partition(_SPANS)
+            if key not in text:
+                continue
+            owners = _owners(encoded)
+            for at in _all_finds(text, key):
+                last = at + len(key) - 1
+                if at > 0 and owners[at - 1] == owners[at]:
+                    continue  # starts inside a word
+                if whole and last + 1 < len(owners) and owners[last + 1] == owners[last]:
+                    continue  # ends inside a word
+                spans.append((owners[at][0], owners[last][1]))
         return spans
 
     def character_spans(self, written: str) -> list[Span]:

@@ -12,6 +12,7 @@ from typing import Any
 
 from . import __version__
 from .search import LANGS, MAX_PAGE, MAX_PER_PAGE, MAX_QUERY_CHARS, SORTS
+from .introspect import ANALYZE_LANGS, MAX_TEXT_CHARS
 from .suggest import MAX_COMPLETIONS
 
 ERROR_CODES = ("invalid_parameter", "query_too_complex", "not_found", "method_not_allowed", "index_unavailable")
@@ -129,6 +130,62 @@ SCHEMAS: dict[str, Any] = {
                             "description": "Whole queries: q with its last word completed, most frequent first."},
         },
     },
+    "Analysis": {
+        "type": "object", "required": ["tokens"],
+        "description": "How the index sees a text (text=) or a query (q=: also what each word became).",
+        "properties": {
+            "tokens": {"type": "array", "items": _ref("Token")},
+            "query": {"type": "string", "description": "q as parsed (trimmed); only for q=."},
+            "words": {"type": "array", "items": _ref("QueryWord"), "description": "Only for q=: the searched words."},
+            "stop_only": {"type": "array", "items": {"type": "string"},
+                          "description": "Only for q=: words made only of particles, searched for nothing."},
+        },
+    },
+    "Token": {
+        "type": "object", "required": ["surface", "start", "end", "term", "base", "reading", "pos", "indexed", "stop"],
+        "properties": {
+            "surface": {"type": "string", "description": "text[start:end] of the original text."},
+            "start": {"type": "integer", "minimum": 0},
+            "end": {"type": "integer", "minimum": 0},
+            "term": {"type": "string", "description": "The form indexed (folded base form)."},
+            "base": {"type": "string", "description": "Dictionary form (English: the stem)."},
+            "reading": {**NULLABLE_STRING, "description": "Katakana, or null."},
+            "pos": {"type": "string", "description": "Part of speech."},
+            "indexed": {"type": "boolean", "description": "False for symbols, which are not indexed."},
+            "stop": {"type": "boolean", "description": "Particle or stop word: only searched inside phrases."},
+        },
+    },
+    "QueryWord": {
+        "type": "object", "required": ["word", "lemma", "surface", "reading", "counterparts", "alternatives"],
+        "properties": {
+            "word": {"type": "string", "description": "The part of the query as written."},
+            "lemma": {"type": ["array", "null"], "items": {"type": "string"}, "description": "Base forms searched."},
+            "surface": {"type": ["array", "null"], "items": {"type": "string"}, "description": "Written forms."},
+            "reading": {**NULLABLE_STRING, "description": "Katakana reading, or null."},
+            "counterparts": {"type": "array", "items": _ref("QueryCounterpart"),
+                             "description": "The other language's terms and synonyms searched too."},
+            "alternatives": {"type": "array", "items": _ref("Alternative"),
+                             "description": "Every way the word is looked up."},
+        },
+    },
+    "QueryCounterpart": {
+        "type": "object", "required": ["terms", "source", "fields"],
+        "properties": {
+            "terms": {"type": "array", "items": {"type": "string"}, "description": "Index terms, as a phrase."},
+            "source": {"type": "string", "enum": list(MATCH_VIA)},
+            "fields": {"type": "array", "items": {"type": "string"}},
+        },
+    },
+    "Alternative": {
+        "type": "object", "required": ["field", "terms", "via", "boost", "searched"],
+        "properties": {
+            "field": {"type": "string"},
+            "terms": {"type": "array", "items": {"type": "string"}},
+            "via": {"type": "string", "enum": list(MATCH_VIA)},
+            "boost": {"type": "number"},
+            "searched": {"type": "boolean", "description": "False: only used to explain and mark a match."},
+        },
+    },
     "OpenSearchSuggestions": {
         "type": "array", "description": "OpenSearch suggestions: [query, [completions]].",
         "prefixItems": [{"type": "string"}, {"type": "array", "items": {"type": "string"}}],
@@ -205,6 +262,23 @@ def _paths() -> dict[str, Any]:
                     },
                 },
                 "304": _error("NotModified"), "400": _error("BadRequest"), "503": _error("Unavailable"),
+            },
+        }},
+        "/api/analyze": {"get": {
+            "operationId": "analyze",
+            "summary": "How the index sees a text, or what a query becomes (user dictionary included).",
+            "parameters": [
+                _param("text", type="string", minLength=1, maxLength=MAX_TEXT_CHARS,
+                       description=f"A text to analyze, 1 to {MAX_TEXT_CHARS} characters. Give text or q."),
+                _param("q", type="string", minLength=1, description=Q_DESCRIPTION + " Its tokens and expansion."),
+                _param("lang", type="string", enum=[*ANALYZE_LANGS, "all"],
+                       description="With text: ja or en (one analyzer reads both). With q: the results' "
+                       "language, as for a search (all, ja, en)."),
+                _param("cross", type="integer", enum=[0, 1], default=1, description="With q: expansion off or on."),
+            ],
+            "responses": {
+                "200": _json(_ref("Analysis"), "Tokens; for q also the words.", ("Access-Control-Allow-Origin",)),
+                "400": _error("BadRequest"), "503": _error("Unavailable"),
             },
         }},
         "/api/openapi.json": {"get": {

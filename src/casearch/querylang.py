@@ -126,6 +126,9 @@ class _Lex:
     boost: float = 1.0  # word^N, "phrase"^N
 
 
+_OPERATOR_WORDS = frozenset({"OR", "NOT", "-"})
+
+
 class _SyntaxFallback(Exception):
     """The query is not well formed: search it as plain text."""
 
@@ -162,7 +165,8 @@ def parse(
         result = _Parser(lexemes, builder).parse()
     except _SyntaxFallback:
         builder = _Builder(vocabulary, bridge, boost, user, relaxed)
-        lexemes = [_Lex("word", w) for w in text.split()]
+        # Operators left dangling ("A NOT", "A OR") are dropped, not searched as words.
+        lexemes = [_Lex("word", w) for w in text.split() if w not in _OPERATOR_WORDS]
         result = _Parser(lexemes, builder).parse()
     return ParsedQuery(
         result, builder.units, builder.stop_only, builder.dropped, builder.negations > 0, language,
@@ -458,8 +462,11 @@ class _Builder:
         alternatives = [Alternative(f, terms, "base") for f in fields]
         if "body" in fields:
             # Written forms rank an exact spelling first; where they equal the base forms
-            # (most nouns) they would match the same passages, so they are not searched.
-            alternatives.append(Alternative("body_surface", norms, "surface", searched=norms != terms))
+            # (most Japanese nouns) they would match the same passages, so they are not
+            # searched. An English stem that is also a word (railway) gathers other
+            # spellings (railways), so English words are always searched as written.
+            english = any(t.pos == "英単語" for t in group)
+            alternatives.append(Alternative("body_surface", norms, "surface", searched=norms != terms or english))
             alternatives += self.expansions(terms, "".join(t.surface for t in group), fields) if expand else []
         return alternatives
 

@@ -1,7 +1,8 @@
 """Records: a ``Document`` -> the engine records that represent it in the index.
 
     passage_records     one record per passage (kind "passage"): the searchable text and
-                        its token offsets (``offsets``), stored for marks and snippets
+                        its token offsets (``offsets``), stored for marks and snippets, and
+                        its Markdown structure (``layout``), stored for the page and snippets
     DocumentRecords     adds the passages through a writer, gathers the document's bridge
                         pairs from the tokens the indexer just produced (analysis results
                         are cached, so nothing is analyzed twice), looks up dictionary
@@ -31,7 +32,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Iterable, Iterator
 
-from . import analysis, bridge, mining, offsets
+from . import analysis, bridge, layout, mining, offsets
 from .corpus import Document, passages
 from .synonyms import SYNONYMS_KIND, SYNONYMS_PID
 
@@ -63,6 +64,7 @@ def passage_records(document: Document) -> Iterator[dict]:
             "part": passage.part,
             "date": document.date or "",
             "meta": meta,
+            "layout": layout.encode(passage.layout),
             "offsets": {
                 "title": title, "section": offsets.encode(passage.heading or ""),
                 "body": offsets.encode(passage.text),

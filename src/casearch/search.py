@@ -10,7 +10,8 @@
                        same whatever the filter) -> order by score, then doc_id, section
                        -> the requested page -> snippets and match notes from the
                        offsets stored with each passage
-    Engine.document    a whole document's sections, optionally highlighted for a query
+    Engine.document    a whole document's sections, optionally highlighted for a query,
+                       each passage rendered from its text and layout (``layout``)
 
 Everything here runs the same for both engines (``engines``): the engine only answers
 ``rank``, ``count`` and stored-field reads. Each thread keeps its own reader and opens a
@@ -33,7 +34,7 @@ from pathlib import Path
 from typing import Any, Callable, Iterator, Mapping
 from urllib.parse import quote
 
-from . import analysis, bridgestore, config, engines, partial
+from . import analysis, bridgestore, config, engines, layout, partial
 from . import index as index_mod
 from . import querytree as qt
 from .bridge import Pair
@@ -96,7 +97,7 @@ class SearchResult:
     hint: str | None = None
     sort: str = "relevance"
     facets: dict[str, int] = field(default_factory=dict)  # matching passages per language
-    matching: str = "all"  # "partial": too few passages had every word; those with some follow
+    matching: str = "all"  # "partial": no passage had every word; the hits match some of them
 
     def to_json(self) -> dict:
         data = asdict(self)
@@ -110,7 +111,7 @@ class DocumentSection:
     number: int
     heading: str | None
     heading_html: str | None
-    paragraphs_html: list[str]
+    blocks_html: list[str]  # paragraphs, lists, quotes… each a complete HTML element
 
 
 @dataclass
@@ -367,11 +368,17 @@ def _hit(stored: _StoredFields, parsed: ParsedQuery, key: Key, score: float, tra
         doc_id=fields["doc_id"], title=fields["title"], lang=fields["lang"],
         section=fields["section"] or None,
         url=doc_url(fields["doc_id"], fields["section_no"]),
-        score=round(score, 4), snippet=make_snippet(fields["body"], spans, direct=direct), matched=matched,
+        score=round(score, 4), matched=matched,
+        snippet=make_snippet(fields["body"], spans, direct=direct, markers=_item_markers(fields)),
         counterpart=_counterpart(stored.reader, fields),
         date=fields.get("date") or None, source=(fields.get("meta") or {}).get("source"),
         section_no=fields["section_no"],
     )
+
+
+def _item_markers(fields: dict) -> dict[int, str]:
+    """Where the passage's list items start -> the bullet or number its snippet shows."""
+    return layout.item_markers(layout.decode(fields.get("layout")))
 
 
 def _document_view(passages: list[dict], units) -> DocumentView:
@@ -384,8 +391,8 @@ def _document_view(passages: list[dict], units) -> DocumentView:
             heading = fields["section"] or None
             heading_html = highlight(heading, match_spans(stored_offsets(fields, "section"), "section", units)) if heading else None
             sections[number] = DocumentSection(number, heading, heading_html, [])
-        sections[number].paragraphs_html += _paragraphs_html(
-            fields["body"], match_spans(stored_offsets(fields, "body"), "body", units)
+        sections[number].blocks_html += layout.render_blocks(
+            fields["body"], layout.decode(fields.get("layout")), match_spans(stored_offsets(fields, "body"), "body", units),
         )
     title_html = highlight(first["title"], match_spans(stored_offsets(first, "title"), "title", units))
     return DocumentView(
@@ -393,18 +400,6 @@ def _document_view(passages: list[dict], units) -> DocumentView:
         meta.get("url"), first.get("date") or None, list(meta.get("translations") or []),
         [sections[n] for n in sorted(sections)],
     )
-
-
-def _paragraphs_html(text: str, spans) -> list[str]:
-    """Highlighted HTML per paragraph (blank-line separated) of a passage."""
-    out: list[str] = []
-    for match in re.finditer(r"(?:[^\n]|\n(?!\s*\n))+", text):
-        a, b = match.span()
-        inside = [(max(s, a), min(e, b)) for s, e in spans if s < b and e > a]
-        html = highlight(text, inside, a, b)
-        if html:
-            out.append(html)
-    return out
 
 
 def _counterpart(reader: Reader, fields: dict) -> dict[str, str | None] | None:
@@ -587,6 +582,8 @@ def _hint(parsed: ParsedQuery, total: int, matching: str = "all") -> str | None:
             f"「{words}」 only holds particles or common words, which are not searched on "
             "their own. Add a content word, or quote a whole phrase."
         )
+    elif parsed.query is None:
+        notes.append("The query holds only operators (OR, NOT, -, quotes, brackets): add a word to search for.")
     elif parsed.dropped_terms:
         notes.append(f"The query was long: {parsed.dropped_terms} of its terms were left out.")
     if parsed.lowercase_or and (total == 0 or matching == "partial"):

@@ -8,7 +8,9 @@
     choose        the run of whole sentences (at most ~160 characters) holding the most
                   distinct units, then the most matches; a longer sentence is cut
                   around its first match and the cut is marked with …
-    render        HTML-escape everything, wrap the spans in <mark>
+    render        HTML-escape everything, wrap the spans in <mark>; where a list item
+                  starts (``markers``, from the passage's layout) show its bullet or
+                  number, so items read as items on one line
 
 Offsets are those of the stored text, so a mark always lands on the characters the user
 sees, whatever normalization the analyzer applied.
@@ -19,7 +21,7 @@ from __future__ import annotations
 import re
 from bisect import bisect_left, bisect_right
 from html import escape
-from typing import Iterable, Sequence
+from typing import Iterable, Mapping, Sequence
 
 from .offsets import Occurrence, Offsets
 from .querylang import Alternative, Unit
@@ -124,28 +126,52 @@ def sentences(text: str) -> list[Span]:
     return found
 
 
-def make_snippet(text: str, spans: Sequence[Span], size: int = SNIPPET_CHARS, direct: Sequence[Span] = ()) -> str:
+def make_snippet(
+    text: str, spans: Sequence[Span], size: int = SNIPPET_CHARS, direct: Sequence[Span] = (),
+    markers: Mapping[int, str] | None = None,
+) -> str:
     """HTML snippet of at most about ``size`` characters around the best matches; where
-    the words as typed (``direct``, a subset of ``spans``) match, around those first."""
+    the words as typed (``direct``, a subset of ``spans``) match, around those first.
+    ``markers`` (position -> text) are shown before the character at their position."""
     start, end = _choose_window(text, spans, size, direct)
     clipped = [(max(a, start), min(b, end)) for a, b in spans if a < end and b > start]
-    html = highlight(text, clipped, start, end)
+    html = highlight(text, clipped, start, end, markers)
     prefix = "…" if start > 0 and not _at_sentence_start(text, start) else ""
     suffix = "…" if end < len(text) and not _at_sentence_end(text, end) else ""
     return prefix + html + suffix
 
 
-def highlight(text: str, spans: Sequence[Span], start: int = 0, end: int | None = None) -> str:
-    """``text[start:end]`` escaped, with each span wrapped in <mark>; line ends -> spaces."""
+def highlight(
+    text: str, spans: Sequence[Span], start: int = 0, end: int | None = None, markers: Mapping[int, str] | None = None,
+) -> str:
+    """``text[start:end]`` escaped, with each span wrapped in <mark>; line ends -> spaces;
+    each marker's text (escaped, never marked) before the character at its position.
+
+    >>> highlight("intro\\none\\ntwo", [(6, 9)], markers={6: "• ", 10: "• "})
+    'intro • <mark>one</mark> • two'
+    """
     end = len(text) if end is None else end
+    markers = markers or {}
     out: list[str] = []
     cursor = start
     for a, b in spans:
-        out.append(escape(_flatten(text[cursor:a]), quote=False))
-        out.append("<mark>" + escape(_flatten(text[a:b]), quote=False) + "</mark>")
+        out.append(_piece(text, cursor, a, False, markers))
+        out.append(_piece(text, a, b, True, markers))
         cursor = b
-    out.append(escape(_flatten(text[cursor:end]), quote=False))
+    out.append(_piece(text, cursor, end, False, markers))
     return "".join(out).strip()
+
+
+def _piece(text: str, start: int, end: int, marked: bool, markers: Mapping[int, str]) -> str:
+    """``text[start:end]`` escaped and flattened, cut where a marker stands."""
+    cuts = [start, *sorted(p for p in markers if start < p < end), end]
+    out: list[str] = []
+    for a, b in zip(cuts, cuts[1:]):
+        if a in markers and a < end:
+            out.append(escape(markers[a], quote=False))
+        piece = escape(_flatten(text[a:b]), quote=False)
+        out.append(f"<mark>{piece}</mark>" if marked and piece else piece)
+    return "".join(out)
 
 
 def _flatten(text: str) -> str:

@@ -1,23 +1,32 @@
 """What is in an index: documents, passages and languages, size on disk, top words.
 
 ``casearch stats`` prints this; it reads the serving generation through one reader, of
-whichever engine built it.
-Top words come from the unstemmed vocabulary (as ``suggest`` uses it), ranked by the
-number of passages that hold them, particles and stop words left out.
+whichever engine built it, and reports what is searchable now:
+
+    live passages (stored records) -> documents and languages; each passage's stored
+        offsets -> the words of its surface field -> vocabulary and top words, ranked
+        by the passages that hold them, particles and stop words left out
+    the engine's lexicon and deleted records -> what an incremental reindex left on disk
+        for deleted documents (``deleted_records``, ``stale_words``): segments keep them
+        until a merge; reindex --full drops them. Their bytes are not known apart (a
+        deleted record is only marked), so no size is claimed for them
+
+An engine's own word counts are not used: they still count deleted documents.
 """
 
 from __future__ import annotations
 
-import heapq
 import os
+from collections import Counter
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from . import analysis
 from .engines.base import PASSAGE, Reader
 from .index import engine_of, read_current
-from .search import Engine
+from .search import Engine, stored_offsets
 from .suggest import VOCABULARY_FIELD, display_form, is_word
+
 CANDIDATES_PER_TOP_TERM = 8  # most frequent terms looked at per term shown (stop words drop out)
 
 
@@ -31,8 +40,10 @@ class IndexStats:
     languages: dict[str, dict[str, int]]  # lang -> {"documents": n, "passages": m}
     size_bytes: int  # the whole index folder
     serving_bytes: int  # the serving generation alone
-    vocabulary: int  # distinct words
+    vocabulary: int  # distinct words of live passages
     top_terms: list[dict[str, object]] = field(default_factory=list)  # [{"term", "passages"}]
+    deleted_records: int = 0  # records of deleted documents still in the segments
+    stale_words: int = 0  # words the engine's lexicon holds only for deleted documents
 
     def to_json(self) -> dict:
         return asdict(self)
@@ -56,6 +67,7 @@ def index_stats(index_dir: Path, top: int = 20) -> IndexStats:
     with engine.reader() as reader:
         languages: dict[str, dict[str, int]] = {}
         documents: dict[str, set[str]] = {}
+        words: Counter[str] = Counter()
         passages = 0
         for stored in reader.records(PASSAGE):
             passages += 1
@@ -63,34 +75,29 @@ def index_stats(index_dir: Path, top: int = 20) -> IndexStats:
             counts = languages.setdefault(lang, {"documents": 0, "passages": 0})
             counts["passages"] += 1
             documents.setdefault(lang, set()).add(stored["doc_id"])
+            words.update(stored_offsets(stored, "body").surface_forms())
         for lang, ids in documents.items():
             languages[lang]["documents"] = len(ids)
-        vocabulary, top_terms = _vocabulary(reader, VOCABULARY_FIELD, top)
+        top_terms = _top_terms(reader, words, top)
+        stale = sum(1 for word, _ in reader.vocabulary(VOCABULARY_FIELD) if word not in words)
+        deleted = reader.deleted_records()
     name = current.get("name")
+    serving_bytes = folder_bytes(index_dir / name) if name else 0
     return IndexStats(
         index_dir=str(index_dir), generation=name, format=current.get("format"),
         documents=len({doc for ids in documents.values() for doc in ids}), passages=passages,
         languages=dict(sorted(languages.items())), size_bytes=folder_bytes(index_dir),
-        serving_bytes=folder_bytes(index_dir / name) if name else 0,
-        vocabulary=vocabulary, top_terms=top_terms,
+        serving_bytes=serving_bytes, vocabulary=len(words), top_terms=top_terms,
+        deleted_records=deleted, stale_words=stale,
     )
 
 
-def _vocabulary(reader: Reader, fieldname: str, top: int) -> tuple[int, list[dict[str, object]]]:
-    """Number of distinct words, and the ``top`` content words by passages."""
-    count = 0
-    heap: list[tuple[int, str]] = []
+def _top_terms(reader: Reader, words: Counter[str], top: int) -> list[dict[str, object]]:
+    """The ``top`` content words by live passages, as the corpus writes them."""
     keep = max(top * CANDIDATES_PER_TOP_TERM, 50)
-    for word, docs in reader.vocabulary(fieldname):
-        count += 1
-        item = (docs, word)
-        if len(heap) < keep:
-            heapq.heappush(heap, item)
-        elif item > heap[0]:
-            heapq.heapreplace(heap, item)
-    ranked = sorted(heap, key=lambda item: (-item[0], item[1]))
-    words = [(word, docs) for docs, word in ranked if _is_content_word(word)][:top]
-    return count, [{"term": display_form(reader, fieldname, word), "passages": docs} for word, docs in words]
+    ranked = sorted(words.items(), key=lambda item: (-item[1], item[0]))[:keep]
+    chosen = [(word, docs) for word, docs in ranked if _is_content_word(word)][:top]
+    return [{"term": display_form(reader, VOCABULARY_FIELD, word), "passages": docs} for word, docs in chosen]
 
 
 def _is_content_word(word: str) -> bool:

@@ -3,18 +3,24 @@
 Both read the lexicon of unstemmed surface forms (``VOCABULARY_FIELD``), never the
 stemmed main field, so a suggestion is a word as written ("pipeline", not "pipelin").
 
-    did_you_mean   query -> words to check (Latin words; katakana runs when nothing
-                   matched) -> unknown or rare words -> nearest vocabulary words by edit
-                   distance, ranked (distance, then most documents) -> the query with
-                   those words replaced; ``with_suggestion`` keeps it only if it finds
-                   passages, at least as many as the query did
+    did_you_mean   query -> words to check (Latin words; katakana runs and runs of
+                   kanji when nothing matched) -> unknown or rare words -> nearest
+                   vocabulary words by edit distance, ranked (distance, then most
+                   passages); a kanji run no passage holds -> a word read the same or
+                   one character off (``suggest_ja``) -> the query with those words
+                   replaced; ``with_suggestion`` keeps it only if it finds passages, at
+                   least as many as the query did
     complete       the last word being typed -> the longest tail of it that starts a
-                   vocabulary word (中国の鉄 -> 鉄 -> 鉄道) -> the most frequent words
-                   with that prefix -> the query with the tail completed
+                   word (中国の鉄 -> 鉄 -> 鉄道; never inside hiragana: せい|ゆ) -> the
+                   words with that prefix, and for kana the words read so (てつ -> 鉄道,
+                   ``suggest_ja``) -> the ones most passages hold -> the query with the
+                   tail completed
 
 Words are shown in the spelling the corpus uses: the first occurrence's characters in
 the stored text (the index folds サーバー to サーバ; a completion shows サーバー).
-Every lookup is bounded (``MAX_SCAN`` vocabulary entries at most).
+Every lookup is bounded (``MAX_SCAN`` vocabulary entries at most). Frequencies are
+counted on live passages: an engine's lexicon keeps the words of deleted documents (and
+counts them) until segments merge, so a word is only offered once a query finds it.
 """
 
 from __future__ import annotations
@@ -25,7 +31,7 @@ import unicodedata
 from dataclasses import replace
 from typing import Iterator
 
-from . import analysis
+from . import analysis, suggest_ja
 from . import querytree as qt
 from .engines.base import Reader
 from .errors import QueryError
@@ -39,6 +45,7 @@ MAX_SCAN = 5000  # vocabulary entries looked at per prefix or per corrected word
 MAX_COMPLETIONS = 20
 MAX_CHECKED_WORDS = 8  # words of one query looked up for a correction
 MAX_TAIL_STARTS = 8  # token starts tried for the word being completed
+MAX_LIVE_CHECKS = 60  # completion candidates counted on live passages per request
 RARE_DOCS = 2  # a known word this rare may still be a typo of a much commoner one
 COMMONER = 10  # ... when the neighbour is in this many times more passages
 
@@ -65,16 +72,17 @@ def fold(text: str) -> str:
 
 def did_you_mean(reader: Reader, query: str, total: int) -> str | None:
     """A corrected query, or None when no word of ``query`` needs or has a correction."""
-    field = VOCABULARY_FIELD
     pieces: list[str] = []
     cursor = 0
     changed = False
     for start, end in itertools.islice(_words_to_check(query, katakana=total == 0), MAX_CHECKED_WORDS):
+        if start < cursor:
+            continue  # inside a span already corrected
         word = query[start:end]
-        correction = _correct(reader, field, word)
+        correction = _correction(reader, word)
         if correction is None:
             continue
-        pieces += [query[cursor:start], _match_case(word, display_form(reader, field, correction))]
+        pieces += [query[cursor:start], correction]
         cursor = end
         changed = True
     if not changed:
@@ -82,25 +90,39 @@ def did_you_mean(reader: Reader, query: str, total: int) -> str | None:
     return "".join(pieces) + query[cursor:]
 
 
+def _correction(reader: Reader, word: str) -> str | None:
+    """The word as it should be written: a kanji run by reading or characters, else the
+    nearest vocabulary word."""
+    if suggest_ja.has_kanji(word):
+        return suggest_ja.correct_run(reader, word)
+    correction = _correct(reader, VOCABULARY_FIELD, word)
+    if correction is None:
+        return None
+    return _match_case(word, display_form(reader, VOCABULARY_FIELD, correction))
+
+
 def _words_to_check(query: str, katakana: bool) -> Iterator[tuple[int, int]]:
-    """Spans of the Latin words (and, when asked, katakana runs) worth checking."""
+    """Spans of the Latin words (and, when asked, katakana runs and kanji runs) worth
+    checking, in the order they come."""
+    spans: list[tuple[int, int]] = []
     for match in _LATIN_WORD.finditer(query):
         word = unicodedata.normalize("NFKC", match.group())
         if word in _OPERATORS or word.lower() in analysis.ENGLISH_STOP_WORDS:
             continue
         if match.start() > 0 and query[match.start() - 1] in "-":
             continue  # an excluded word: correcting it would not help find anything
-        yield match.span()
+        spans.append(match.span())
     if katakana:
-        for match in _KATAKANA_RUN.finditer(query):
-            yield match.span()
+        spans += [m.span() for m in _KATAKANA_RUN.finditer(query)]
+        spans += suggest_ja.runs_to_check(query)
+    yield from sorted(set(spans))
 
 
 def _correct(reader: Reader, field: str, word: str) -> str | None:
     folded = fold(word)
     if not folded.isascii():
         folded = folded.rstrip("ー") or folded  # as the index folds katakana long vowels
-    docs = max(reader.doc_frequency(field, form) for form in {fold(word), folded})
+    docs = max(live_frequency(reader, field, form) for form in {fold(word), folded})
     if docs == 0 and _known_elsewhere(reader, word):
         return None
     if docs > RARE_DOCS or (docs and len(folded) < 5):
@@ -108,13 +130,23 @@ def _correct(reader: Reader, field: str, word: str) -> str | None:
     maxdist = 1 if len(folded) < 6 or not folded.isascii() else 2
     best: tuple[int, int, str] | None = None
     for candidate, distance in _neighbours(reader, field, folded, maxdist):
-        candidate_docs = reader.doc_frequency(field, candidate)
-        if docs and (distance > 1 or candidate_docs < COMMONER * docs):
+        if docs and distance > 1:
+            continue
+        candidate_docs = live_frequency(reader, field, candidate)
+        if candidate_docs == 0 or (docs and candidate_docs < COMMONER * docs):
             continue
         key = (distance, -candidate_docs, candidate)
         if best is None or key < best:
             best = key
     return best[2] if best else None
+
+
+def live_frequency(reader: Reader, field: str, term: str) -> int:
+    """Live passages holding ``term``; the lexicon's count first, as it is an upper
+    bound (it also counts deleted records) and costs nothing when it is 0."""
+    if reader.doc_frequency(field, term) == 0:
+        return 0
+    return suggest_ja.passages_holding(reader, qt.Term(field, term))
 
 
 def _known_elsewhere(reader: Reader, word: str) -> bool:
@@ -183,9 +215,9 @@ def with_suggestion(engine: Engine, request: SearchRequest, result: SearchResult
         corrected = did_you_mean(reader, request.q, result.total)
     if corrected is None or corrected == request.q:
         return result
-    if _everywhere(result) == 0 and _WORD.fullmatch(corrected):
-        # one vocabulary word: it is in some passage, so it finds something; no need to
-        # pay for a second search
+    if _everywhere(result) == 0 and _WORD.fullmatch(corrected) and not suggest_ja.has_kanji(corrected):
+        # one vocabulary word, counted on live passages: it finds something; no need to
+        # pay for a second search (a kanji run is searched as the analyzer splits it)
         result.suggestion = corrected
         return result
     try:
@@ -215,23 +247,39 @@ def complete(reader: Reader, text: str, limit: int = 8) -> list[str]:
     head, last = text[:cut], text[cut:]
     if last.endswith(("*", "＊", '"', ")")):
         return []
-    field = VOCABULARY_FIELD
     for start in _tail_starts(last):
-        words = _words_with_prefix(reader, field, last[start:], limit)
+        typed = last[start:]
+        words = _completions(reader, typed, limit)
         if words:
-            typed = last[start:]
-            return [head + last[:start] + _match_case(typed, display_form(reader, field, w)) for w in words]
+            return [head + last[:start] + word for word in words]
     return []
 
 
 def _tail_starts(word: str) -> list[int]:
-    """Where the part being typed may begin: the word's start, then each token start.
+    """Where the part being typed may begin: the word's start, then each token start
+    where a word may begin (``suggest_ja.may_start_word``: never inside hiragana).
 
-    >>> _tail_starts("中国の鉄")
-    [0, 2, 3]
+    >>> _tail_starts("中国の鉄"), _tail_starts("せいゆ")
+    ([0, 2, 3], [0])
     """
-    starts = sorted({t.start for t in analysis.analyze(word) if t.start > 0})
+    tokens = analysis.analyze(word)
+    starts = sorted({t.start for t in tokens if t.start > 0 and suggest_ja.may_start_word(tokens, word, t.start)})
     return [0] + starts[-MAX_TAIL_STARTS:]
+
+
+def _completions(reader: Reader, typed: str, limit: int) -> list[str]:
+    """Words completing ``typed`` as the corpus writes them: vocabulary words with that
+    prefix and, for kana, words read so; the ones most live passages hold first."""
+    field = VOCABULARY_FIELD
+    ranked: dict[str, tuple[int, str]] = {}  # folded -> (passages, as shown)
+    for word, passages in _words_with_prefix(reader, field, typed, limit):
+        shown = _match_case(typed, display_form(reader, field, word))
+        ranked[fold(shown)] = (passages, shown)
+    for shown, passages in suggest_ja.by_reading(reader, typed)[: limit * 2]:
+        if fold(shown) not in ranked:
+            ranked[fold(shown)] = (passages, shown)
+    best = sorted(ranked.values(), key=lambda item: (-item[0], len(item[1]), item[1]))
+    return [shown for _, shown in best[:limit]]
 
 
 def _lookup_forms(prefix: str) -> list[str]:
@@ -246,16 +294,28 @@ def _hiragana_to_katakana(text: str) -> str:
     return "".join(chr(ord(c) + 0x60) if "\u3041" <= c <= "\u3096" else c for c in text)
 
 
-def _words_with_prefix(reader: Reader, field: str, prefix: str, limit: int) -> list[str]:
-    scored: dict[str, int] = {}
+def _words_with_prefix(reader: Reader, field: str, prefix: str, limit: int) -> list[tuple[str, int]]:
+    """The ``limit`` words with this prefix that most live passages hold, with that
+    number. Candidates are taken in order of the lexicon's count, an upper bound of the
+    live one: once it falls below the ``limit``-th live count found, nothing can rank
+    higher (so an index without deletions counts only about ``limit`` words)."""
+    lexicon: dict[str, int] = {}
     for form in _lookup_forms(prefix):
         for n, word in enumerate(reader.expand_prefix(field, form)):
             if n >= MAX_SCAN:
                 break
-            if word not in scored and is_word(word):
-                scored[word] = reader.doc_frequency(field, word)
-    ranked = sorted(scored.items(), key=lambda item: (-item[1], len(item[0]), item[0]))
-    return [word for word, docs in ranked[:limit] if docs > 0]
+            if word not in lexicon and is_word(word):
+                lexicon[word] = reader.doc_frequency(field, word)
+    candidates = sorted(lexicon.items(), key=lambda item: (-item[1], len(item[0]), item[0]))
+    live: list[tuple[int, int, str]] = []
+    for checked, (word, bound) in enumerate(candidates):
+        if checked >= MAX_LIVE_CHECKS or bound == 0 or (len(live) >= limit and bound < -live[limit - 1][0]):
+            break
+        passages = suggest_ja.passages_holding(reader, qt.Term(field, word))
+        if passages:
+            live.append((-passages, len(word), word))
+            live.sort()
+    return [(word, -negative) for negative, _, word in live[:limit]]
 
 
 def is_word(term: str) -> bool:

@@ -3,7 +3,7 @@
     normalize          NFKC per character cluster + kanji variants, with an offset map
     fold_term          the form a token is indexed under: iteration marks expanded
                        (人々 -> 人人), katakana long-vowel stemmed (サーバー -> サーバ)
-    kanji_number       一〇〇〇 / 四千三百 -> 1000 / 4300
+    numeral_value      四千三百 / 350万 / 三百五十万 / 3.5万 -> 4300 / 3500000 / 3500000 / 35000
     to_katakana        hiragana -> katakana (readings are compared in katakana)
     romaji_to_katakana tetsudou -> テツドウ (Hepburn and Kunrei spellings)
 """
@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from decimal import Decimal
 from dataclasses import dataclass
 from typing import Iterator
 
@@ -163,28 +164,62 @@ def fold_term(term: str) -> str:
 
 
 _KANJI_DIGITS = {"〇": 0, "零": 0, "一": 1, "二": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9}
-_KANJI_UNITS = {"十": 10, "百": 100, "千": 1000}
-KANJI_NUMERAL_CHARS = frozenset(_KANJI_DIGITS) | frozenset(_KANJI_UNITS)
+_SMALL_UNITS = {"十": 10, "百": 100, "千": 1000}
+_BIG_UNITS = {"万": 10**4, "億": 10**8, "兆": 10**12}
+NUMERAL_UNITS = "".join(_SMALL_UNITS) + "".join(_BIG_UNITS)
+NUMERAL_CHARS = frozenset(_KANJI_DIGITS) | frozenset(NUMERAL_UNITS)
+# A number's parts: Arabic digits (1,500 or 3.5), a run of kanji digits (二〇二五), a unit.
+_NUMERAL_PART = re.compile(rf"[0-9][0-9,]*(?:\.[0-9]+)?|[{''.join(_KANJI_DIGITS)}]+|[{NUMERAL_UNITS}]")
 
 
-def kanji_number(text: str) -> int | None:
-    """Value of a kanji numeral below 10,000 (万, 億 stay separate words).
+def numeral_value(text: str) -> str | None:
+    """The value of a number written in Arabic digits, kanji numerals or both, with the
+    units 十 百 千 万 億 兆, as plain decimal digits (what the index stores for any of its
+    spellings); None when the text is not such a number. A unit of 万 and above needs a
+    number before it (数万 and 億万 are words), and units must descend.
 
-    >>> kanji_number("四千三百"), kanji_number("一〇〇〇"), kanji_number("十五"), kanji_number("億")
-    (4300, 1000, 15, None)
+    >>> numeral_value("350万"), numeral_value("三百五十万"), numeral_value("3.5万"), numeral_value("1億2千万")
+    ('3500000', '3500000', '35000', '120000000')
+    >>> numeral_value("四千三百"), numeral_value("二〇二五"), numeral_value("1,500"), numeral_value("億万")
+    ('4300', '2025', '1500', None)
     """
-    if not text or any(c not in KANJI_NUMERAL_CHARS for c in text):
+    parts = _NUMERAL_PART.findall(text)
+    if not parts or "".join(parts) != text:
         return None
-    if not any(c in _KANJI_UNITS for c in text):
-        return int("".join(str(_KANJI_DIGITS[c]) for c in text))
-    total, digit = 0, None
-    for c in text:
-        if c in _KANJI_DIGITS:
-            digit = _KANJI_DIGITS[c]
+    total, section = Decimal(0), Decimal(0)
+    current: Decimal | None = None
+    big_limit, small_limit = 10**13, 10**4  # the next unit must be below these
+    for part in parts:
+        if part in _BIG_UNITS:
+            unit = _BIG_UNITS[part]
+            if unit >= big_limit or (current is None and not section):
+                return None
+            total += (section + (current or 0)) * unit
+            section, current, big_limit, small_limit = Decimal(0), None, unit, 10**4
+        elif part in _SMALL_UNITS:
+            unit = _SMALL_UNITS[part]
+            if unit >= small_limit:
+                return None
+            section += (1 if current is None else current) * unit
+            current, small_limit = None, unit
+        elif current is not None:
+            return None  # two numbers in a row
         else:
-            total += (1 if digit is None else digit) * _KANJI_UNITS[c]
-            digit = None
-    return total + (digit or 0)
+            current = _part_value(part)
+    return _plain(total + section + (current or 0))
+
+
+def _part_value(part: str) -> Decimal:
+    if part[0].isdigit():
+        return Decimal(part.replace(",", ""))
+    return Decimal("".join(str(_KANJI_DIGITS[c]) for c in part))
+
+
+def _plain(value: Decimal) -> str:
+    """3500000, 12345.6: no exponent, no trailing zeros after the point."""
+    if value == value.to_integral_value():
+        return str(int(value))
+    return format(value.normalize(), "f")
 
 
 _ROMAJI = {

@@ -28,6 +28,7 @@ from werkzeug.exceptions import HTTPException
 from . import __version__, config, engines, openapi
 from .errors import EngineUnavailable, IndexMissing, IndexUnusable, QueryError
 from .index import INDEX_FORMAT, engine_of, read_current
+from .introspect import analyze_json, validate_analyze
 from .messages import EXAMPLES, UI_LANGS, messages
 from .search import Engine, Hit, SearchRequest, SearchResult, doc_url, validate_request
 from .suggest import MAX_COMPLETIONS, complete, with_suggestion
@@ -352,6 +353,10 @@ def _register_api(app: Flask) -> None:
         else:
             response = jsonify({"query": q, "completions": completions})
         return _cacheable(response, etag)
+
+    @app.get("/api/analyze")
+    def api_analyze() -> Response:
+        return jsonify(analyze_json(engine(), validate_analyze(request.args)))
 
     @app.get("/api/openapi.json")
     def openapi_document() -> Response:

@@ -29,7 +29,7 @@ TEXT_FIELDS: dict[str, tuple[str, float]] = {
 }
 EXTRA_BODY_FIELDS = ("body_surface", "body_reading", "body_ngram")
 KEYWORD_FIELDS = ("pid", "kind", "doc_id", "lang", "date")
-STORED_ONLY = ("path", "digest", "meta", "offsets")
+STORED_ONLY = ("path", "digest", "meta", "offsets", "layout")
 NUMBER_FIELDS = ("section_no", "part")
 LANGS = ("ja", "en")
 PASSAGE = "passage"
@@ -78,6 +78,10 @@ class Reader(Protocol):
 
     def vocabulary(self, field: str) -> Iterator[tuple[str, int]]:
         """Every term of ``field`` with the number of records holding it."""
+
+    def deleted_records(self) -> int:
+        """Records of deleted documents the segments still hold (and the lexicon still
+        counts) until a merge drops them; a full reindex writes none."""
 
     def totals(self) -> dict[str, int]:
         """Documents and passages served (deleted records left out)."""

@@ -116,7 +116,7 @@ class TantivyBackend:
         return TantivyWriter(_open(path), phase)
 
     def open(self, path: Path) -> "TantivyReader":
-        return TantivyReader(_open(path), path.name, self.stamp(path))
+        return TantivyReader(_open(path), path.name, self.stamp(path), path)
 
     def stamp(self, path: Path) -> int:
         """meta.json is replaced on every commit: its inode and time change."""
@@ -139,8 +139,9 @@ def _open(path: Path) -> tantivy.Index:
 class TantivyReader:
     """One view of one committed state of a tantivy generation."""
 
-    def __init__(self, index: tantivy.Index, name: str, stamp: int) -> None:
+    def __init__(self, index: tantivy.Index, name: str, stamp: int, path: Path | None = None) -> None:
         self.index = index
+        self.path = path
         self.schema = index.schema
         self.searcher = index.searcher()
         self.version = (name, stamp)
@@ -270,6 +271,17 @@ class TantivyReader:
             return self.searcher.search(tantivy.Query.term_query(self.schema, "kind", kind), 1, count=True).count
 
         return {"documents": number("doc"), "passages": number(PASSAGE)}
+
+    def deleted_records(self) -> int:
+        """Records of deleted documents still in the segments (``meta.json`` counts them
+        per segment), until a merge drops them."""
+        if self.path is None:
+            return 0
+        try:
+            meta = json.loads((self.path / "meta.json").read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return 0
+        return sum(((segment.get("deletes") or {}).get("num_deleted_docs") or 0) for segment in meta.get("segments", []))
 
     def close(self) -> None:
         self.searcher = None

@@ -52,6 +52,7 @@ def build_schema() -> Schema:
         date=ID(stored=True, sortable=True),
         meta=STORED(),
         offsets=STORED(),  # the passage's token offsets (``offsets``), for marks and snippets
+        layout=STORED(),  # the passage's Markdown structure (``layout``), for the page and snippets
         **searchable,
     )
 

@@ -78,19 +78,19 @@ class WhooshReader:
     def rank(self, query: qt.Node, limit: int, lang: str | None, count: bool = False) -> tuple[Scored, dict[str, int] | None]:
         allowed = None if lang is None else self.lang_docs()[lang]
         seen: set[int] | None = set() if count else None
-        results = _timed_search(self.searcher, self._query(query), limit=limit, filter=allowed, seen=seen)
+        results = timed_search(self.searcher, self._query(query), limit=limit, filter=allowed, seen=seen)
         scored = [(score, docnum) for docnum, score in results.items()]
         return scored, (self._counts(seen) if seen is not None else None)
 
     def by_date(self, query: qt.Node, limit: int, lang: str | None) -> Scored:
         allowed = None if lang is None else self.lang_docs()[lang]
         order = MultiFacet([FieldFacet("date", reverse=True), ScoreFacet(), FieldFacet("doc_id"), FieldFacet("section_no")])
-        results = _timed_search(self.searcher, self._query(query), limit=limit, filter=allowed, sortedby=order)
+        results = timed_search(self.searcher, self._query(query), limit=limit, filter=allowed, sortedby=order)
         return [(-key[1], docnum) for key, docnum in results.top_n]
 
     def count(self, query: qt.Node) -> dict[str, int]:
         seen: set[int] = set()
-        _timed_search(self.searcher, self._query(query), limit=1, scored=False, seen=seen)
+        timed_search(self.searcher, self._query(query), limit=1, scored=False, seen=seen)
         return self._counts(seen)
 
     def _counts(self, matching: set[int]) -> dict[str, int]:
@@ -130,6 +130,11 @@ class WhooshReader:
             "documents": sum(1 for _ in self.searcher.document_numbers(kind="doc")),
             "passages": sum(1 for _ in self.searcher.document_numbers(kind=PASSAGE)),
         }
+
+    def deleted_records(self) -> int:
+        """Records of deleted documents still in the segments (until a merge drops them)."""
+        reader = self.searcher.reader()
+        return reader.doc_count_all() - reader.doc_count()
 
     def close(self) -> None:
         self.searcher.close()
@@ -173,7 +178,7 @@ class _DeadlineCollector(WrappingCollector):
         return results
 
 
-def _timed_search(searcher, query, filter: set[int] | None = None, seen: set[int] | None = None, **options):
+def timed_search(searcher, query, filter: set[int] | None = None, seen: set[int] | None = None, **options):
     """``searcher.search`` that gives up after ``SEARCH_SECONDS`` with query_too_complex.
     With ``seen``, every match is visited (no skipping of low-scoring blocks) and recorded
     there, whether or not ``filter`` lets it into the results."""
