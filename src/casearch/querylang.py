@@ -18,7 +18,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from itertools import islice
 from typing import TYPE_CHECKING, Iterable, Iterator, Protocol
 
@@ -308,6 +308,10 @@ class _Parser:
         if lex.kind == "rparen":
             raise _SyntaxFallback
         before = len(self.builder.pieces)
+        if self.builder.relaxed and lex.fields == FIELDS:
+            # A partial match shows which words it has: in the body, where the snippet marks
+            # them (a title word would list every passage of its document, unmarked).
+            lex = replace(lex, fields=("body",))
         query = self.builder.phrase(lex) if lex.kind == "phrase" else self.builder.word(lex)
         return False, self.builder.weighed(lex, query, before)
 
