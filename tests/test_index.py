@@ -18,8 +18,10 @@ from conftest import write
 
 
 def hits(index_dir: Path, q: str) -> list[str]:
+    """The documents matching the whole query (a result widened to partial matches,
+    ``matching``, means none did)."""
     result = Engine(index_dir).search(validate_request({"q": q}))
-    return [h.doc_id for h in result.hits]
+    return [h.doc_id for h in result.hits] if result.matching == "all" else []
 
 
 @pytest.fixture()

@@ -61,7 +61,8 @@ def test_incremental_after_a_parallel_build(corpus: Path, tmp_path: Path) -> Non
     assert (report.updated, report.removed, report.full) == (1, 1, False)
     engine = Engine(tmp_path / "ix", "whoosh")
     assert [h.doc_id for h in engine.search(validate_request({"q": "製油所", "lang": "ja"})).hits][:1] == ["extra/ja03"]
-    assert engine.search(validate_request({"q": "railway 4", "cross": "0"})).total == 0
+    removed = engine.search(validate_request({"q": "railway 4", "cross": "0"}))
+    assert removed.total == 0 or removed.matching == "partial"  # no passage has both words any more
 
 
 def test_a_failing_worker_leaves_the_previous_index(corpus: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -196,7 +196,8 @@ KANJI_MISTYPES = [("天燃ガス", "天然ガス"), ("習金平", "習近平"), 
 def test_kanji_mistypes_get_a_suggestion_that_finds_passages(client, typed: str, expected: str) -> None:
     # same reading (天燃ガス, 鉄同: テンネンガス, テツドウ) or all characters but one (習金平)
     data = client.get(f"/api/search?q={typed}").get_json()
-    assert data["total"] == 0 and data["suggestion"] == expected
+    # no passage has the word as typed (partial matches of its characters may be listed)
+    assert (data["total"] == 0 or data["matching"] == "partial") and data["suggestion"] == expected
     assert client.get(f"/api/search?q={expected}").get_json()["total"] > 0
     page = client.get(f"/search?q={typed}&ui=ja").get_data(as_text=True)
     assert f"<strong>{expected}</strong>" in page and 'class="did-you-mean"' in page

@@ -134,6 +134,9 @@ def snippet_text(snippet: str, color: bool) -> str:
     return text.replace(_MARK_OPEN, "[").replace(_MARK_CLOSE, "]")
 
 
+PARTIAL_NOTE = "Partial matches: no passage contains every word; these match some of them."
+
+
 def result_lines(result: "SearchResult", color: bool) -> list[str]:
     """The search results as the terminal shows them (same order as the JSON)."""
     def style(text: str, **styles) -> str:
@@ -148,6 +151,8 @@ def result_lines(result: "SearchResult", color: bool) -> list[str]:
         lines.append(f"Did you mean: {style(result.suggestion, fg='cyan', bold=True)}")
     if result.hint:
         lines.append(style(result.hint, fg="yellow"))
+    if result.matching == "partial":
+        lines.append(style(PARTIAL_NOTE, fg="yellow"))
     elsewhere = other_language_line(result)
     if elsewhere:
         lines.append(style(elsewhere, fg="yellow"))

@@ -23,6 +23,8 @@ MESSAGES: dict[str, dict[str, str]] = {
         "results": "{total} passages ({ms} ms)", "results_one": "{total} passage ({ms} ms)",
         "showing": "Showing {first}–{last} of {total}",
         "did_you_mean": "Did you mean", "hint": "Note",
+        "partial": "No passage contains every word: these passages match some of them "
+                   "(more words, and rarer ones, first).",
         "no_results": "No passages match “{q}”.",
         "no_results_here": "Nothing in {lang}, but {count} passages in {other}.",
         "no_results_here_one": "Nothing in {lang}, but {count} passage in {other}.",
@@ -76,6 +78,8 @@ MESSAGES: dict[str, dict[str, str]] = {
         "results": "{total} 件（{ms} ミリ秒）", "results_one": "{total} 件（{ms} ミリ秒）",
         "showing": "{total} 件中 {first}–{last} 件目",
         "did_you_mean": "もしかして", "hint": "注意",
+        "partial": "すべての語を含む箇所がないため、一部の語に一致する箇所を表示しています"
+                   "（一致する語が多いもの、珍しい語を含むものが先）。",
         "no_results": "「{q}」に一致する箇所はありません。",
         "no_results_here": "{lang}では見つかりませんでしたが、{other}に {count} 箇所あります。",
         "no_results_here_one": "{lang}では見つかりませんでしたが、{other}に {count} 箇所あります。",

@@ -82,6 +82,13 @@ SCHEMAS: dict[str, Any] = {
             "suggestion": {**NULLABLE_STRING, "description": "A corrected query (\"did you mean\"), or null."},
             "hint": {**NULLABLE_STRING, "description": "A sentence for the user, or null."},
             "sort": {"type": "string", "enum": list(SORTS)},
+            "matching": {
+                "type": "string", "enum": ["all", "partial"],
+                "description": "all: every hit matches the whole query. partial: no passage did (in "
+                               "any language), so the hits are passages that match some of its words (more "
+                               "words, and rarer ones, first; question words like いくら or what count "
+                               "little); total and facets count them.",
+            },
             "facets": {
                 "type": "object", "description": "Matching passages per language, whatever the lang filter.",
                 "properties": {code: {"type": "integer", "minimum": 0} for code in LANGS},

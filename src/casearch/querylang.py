@@ -18,12 +18,13 @@ from __future__ import annotations
 import re
 import unicodedata
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from itertools import islice
 from typing import TYPE_CHECKING, Iterable, Iterator, Protocol
 
 from . import analysis
 from . import querytree as qt
+from .partial import Piece, is_weak
 from .bridge import MAX_COUNTERPARTS, Counterpart
 from .errors import QueryError
 from .textnorm import is_kana, long_vowels_marked, reading_key, romaji_to_katakana, to_katakana
@@ -41,17 +42,29 @@ MAX_SYNONYMS = 2  # Japanese words reached through a shared English counterpart
 PART_SHARE = 0.5  # a counterpart's single word (summit of "summit meeting") says less than all of it
 MIN_SYNONYM = 0.25  # below this a bridged synonym is more likely another sense
 MAX_LEAVES = 64
+MAX_BOOST = 100.0  # word^N: N is clamped to [MIN_BOOST, MAX_BOOST]
+MIN_BOOST = 0.01
+FUNCTION_POS = frozenset({"接続詞"})  # besides stop tokens: が, から alone are tagged conjunctions
+# Particles and auxiliaries, which MeCab tags as something else when they stand alone
+# (まで as an interjection and で, より as an adverb, や as 嫌): a query word that is one
+# of them is a function word whatever the tagger says.
+FUNCTION_WORDS = frozenset(
+    "の は が を に へ と で から まで より や か も ね よ な ぞ わ さ って など だけ しか ばかり ほど"
+    " くらい ぐらい こそ でも ても ので のに けど けれど けれども ば たら なら ながら つつ て だ です"
+    " ます ない ぬ ん れる られる せる させる たい らしい でしょう だろう".split()
+)
 
 _LEXEME = re.compile(
     r"""(?P<ws>\s+)
       | (?P<lparen>\()
       | (?P<rparen>\))
-      | (?P<quote>(?:(?P<qfield>title|section|body):)?"(?P<qtext>[^"]*)")
+      | (?P<quote>(?:(?P<qfield>title|section|body):)?"(?P<qtext>[^"]*)"(?:\^(?P<qboost>[0-9]+(?:\.[0-9]+)?))?)
       | (?P<word>[^\s()"]+)
     """,
     re.VERBOSE,
 )
 _FIELD_PREFIX = re.compile(r"^(title|section|body):(?=.)")
+_BOOSTED = re.compile(r"^(?P<word>.+?)\^(?P<boost>[0-9]+(?:\.[0-9]+)?)$")
 _JAPANESE = re.compile(r"[\u3041-\u309f\u30a1-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff々〆ヶ]")
 
 
@@ -94,6 +107,10 @@ class ParsedQuery:
     dropped_terms: int = 0  # leaves left out past MAX_LEAVES
     negated: bool = False  # the query excludes something (NOT, -word)
     language: str = "en"  # ja when the query has Japanese characters
+    pieces: list[Piece] = field(default_factory=list)  # relaxed parse: the words partial matching counts
+    negative: qt.Node | None = None  # relaxed parse: what the query excludes
+    alternation: bool = False  # the query has an OR
+    lowercase_or: bool = False  # "or" typed in lower case (a word, ANDed like any other)
 
     def crosses_into(self, lang: str | None) -> bool:
         """The query is written in one language and asks for results in the other."""
@@ -106,6 +123,7 @@ class _Lex:
     text: str = ""
     fields: tuple[str, ...] = FIELDS
     prefix: bool = False
+    boost: float = 1.0  # word^N, "phrase"^N
 
 
 _OPERATOR_WORDS = frozenset({"OR", "NOT", "-"})
@@ -126,28 +144,35 @@ def _crosses(language: str, into: str | None) -> bool:
 
 def parse(
     text: str, vocabulary: Vocabulary | None = None, bridge: Bridge | None = None, into: str | None = None,
-    synonyms: Synonyms | None = None,
+    synonyms: Synonyms | None = None, relaxed: bool = False,
 ) -> ParsedQuery:
     """Parse a user query; ``vocabulary`` (the index) expands ``w*`` and vets romaji;
     ``bridge`` (None: no cross-lingual expansion) adds the other language's terms and
     the Japanese words that share them; ``into`` names the language the results are
-    asked in (None: any); ``synonyms``: the user's groups (only with a bridge)."""
+    asked in (None: any); ``synonyms``: the user's groups (only with a bridge).
+    ``relaxed``: also cut the required words into the pieces partial matching counts
+    (``partial``), each content word of a compound its own, and record the units that
+    mark them."""
     text = unicodedata.normalize("NFKC", text)
     language = language_of(text)
     # Results asked in the other language: the counterparts are what is searched for,
     # as much as the words typed; else they weigh less than the words typed.
     boost = INTO_BOOST if _crosses(language, into) else EXPANSION_BOOST
     user = synonyms if bridge is not None else None
-    builder = _Builder(vocabulary, bridge, boost, user)
+    builder = _Builder(vocabulary, bridge, boost, user, relaxed)
     try:
         lexemes = _lex(text)
         result = _Parser(lexemes, builder).parse()
     except _SyntaxFallback:
-        builder = _Builder(vocabulary, bridge, boost, user)
+        builder = _Builder(vocabulary, bridge, boost, user, relaxed)
         # Operators left dangling ("A NOT", "A OR") are dropped, not searched as words.
         lexemes = [_Lex("word", w) for w in text.split() if w not in _OPERATOR_WORDS]
         result = _Parser(lexemes, builder).parse()
-    return ParsedQuery(result, builder.units, builder.stop_only, builder.dropped, builder.negations > 0, language)
+    return ParsedQuery(
+        result, builder.units, builder.stop_only, builder.dropped, builder.negations > 0, language,
+        builder.pieces, qt.any_of(builder.negatives) if builder.negatives else None, builder.alternation,
+        any(lex.kind == "word" and lex.text.lower() == "or" for lex in lexemes),
+    )
 
 
 def _lex(text: str) -> list[_Lex]:
@@ -162,10 +187,16 @@ def _lex(text: str) -> list[_Lex]:
             out.append(_Lex(kind))
         elif match.group("quote"):
             qfield = match.group("qfield")
-            out.append(_Lex("phrase", match.group("qtext"), (qfield,) if qfield else FIELDS))
+            boost = _boost(match.group("qboost")) if match.group("qboost") else 1.0
+            out.append(_Lex("phrase", match.group("qtext"), (qfield,) if qfield else FIELDS, boost=boost))
         else:
             out.append(_word_lexeme(match.group("word")))
     return out
+
+
+def _boost(text: str) -> float:
+    """A boost as typed after ``^``, clamped to what ranking can use."""
+    return min(max(float(text), MIN_BOOST), MAX_BOOST)
 
 
 def _word_lexeme(word: str) -> _Lex:
@@ -175,6 +206,11 @@ def _word_lexeme(word: str) -> _Lex:
         return _Lex("not")
     if word.startswith("-") and len(word) > 1:
         return _Lex("not-word", word[1:])
+    boosted = _BOOSTED.match(word)
+    if boosted:
+        inner = _word_lexeme(boosted.group("word"))
+        if inner.kind == "word":
+            return _Lex("word", inner.text, inner.fields, inner.prefix, _boost(boosted.group("boost")))
     fields = FIELDS
     prefixed = _FIELD_PREFIX.match(word)
     if prefixed:
@@ -211,6 +247,7 @@ class _Parser:
         kept = [p for p in parts if p is not None]
         if not kept:
             return None
+        self.builder.alternation |= len(parts) > 1
         return qt.any_of(kept)
 
     def _and(self) -> qt.Node | None:
@@ -230,6 +267,8 @@ class _Parser:
             raise _SyntaxFallback  # "A OR", "( )" or a leading OR
         if not positive and not negative:
             return None
+        if not self.builder.in_negation:
+            self.builder.negatives += negative
         base: qt.Node = qt.all_of(positive) if positive else qt.Every()
         for query in negative:
             base = qt.AndNot(base, query)
@@ -237,8 +276,8 @@ class _Parser:
 
     def _english_phrase(self) -> qt.Node | None:
         """Three, then two, plain English words in a row that the bridge knows together."""
-        if self.builder.bridge is None:
-            return None
+        if self.builder.bridge is None or self.builder.relaxed:
+            return None  # relaxed, each word is a piece of its own
         for size in (3, 2):
             run = self.lexemes[self.at : self.at + size]
             if len(run) == size and all(_plain_english(lex) for lex in run):
@@ -268,9 +307,13 @@ class _Parser:
             return False, query
         if lex.kind == "rparen":
             raise _SyntaxFallback
-        if lex.kind == "phrase":
-            return False, self.builder.phrase(lex)
-        return False, self.builder.word(lex)
+        before = len(self.builder.pieces)
+        if self.builder.relaxed and lex.fields == FIELDS:
+            # A partial match shows which words it has: in the body, where the snippet marks
+            # them (a title word would list every passage of its document, unmarked).
+            lex = replace(lex, fields=("body",))
+        query = self.builder.phrase(lex) if lex.kind == "phrase" else self.builder.word(lex)
+        return False, self.builder.weighed(lex, query, before)
 
 
 class _Builder:
@@ -278,9 +321,13 @@ class _Builder:
 
     def __init__(
         self, vocabulary: "Vocabulary | None", bridge: "Bridge | None" = None, boost: float = EXPANSION_BOOST,
-        synonyms: "Synonyms | None" = None,
+        synonyms: "Synonyms | None" = None, relaxed: bool = False,
     ) -> None:
         self.vocabulary = vocabulary
+        self.relaxed = relaxed
+        self.pieces: list[Piece] = []
+        self.negatives: list[qt.Node] = []
+        self.alternation = False
         self.bridge = bridge
         self.synonyms = synonyms
         self.expansion_boost = boost
@@ -300,28 +347,55 @@ class _Builder:
         finally:
             self._negated -= 1
 
+    @property
+    def in_negation(self) -> bool:
+        return self._negated > 0
+
+    def weighed(self, lex: _Lex, query: qt.Node | None, pieces_before: int) -> qt.Node | None:
+        """A positive word's or phrase's query with its ``^N`` boost; relaxed, the word
+        is one piece unless it was cut into several (a compound)."""
+        if query is not None and self.relaxed and not self._negated and len(self.pieces) == pieces_before:
+            self.pieces.append(Piece(lex.text, query, _all_weak(lex.text)))
+        if lex.boost != 1.0 and query is not None:
+            self.pieces[pieces_before:] = [Piece(p.label, qt.scaled(p.query, lex.boost), p.weak) for p in self.pieces[pieces_before:]]
+            return qt.scaled(query, lex.boost)
+        return query
+
     def word(self, lex: _Lex) -> qt.Node | None:
         everything = analysis.analyze(lex.text)
         tokens = [t for t in everything if t.indexed]
         if lex.prefix and len(tokens) == 1:
             return self._prefix(lex.fields, tokens[0].term)
-        groups = _content_groups(tokens)
+        loanword = self._loanword(lex.text)
+        if lex.text in FUNCTION_WORDS or tokens and not loanword and all(
+            _function_word(t) for t in everything if t.indexed or is_kana(t.surface)
+        ):
+            # Particles, auxiliaries and conjunctions alone say nothing to search for
+            # (が or から alone are tagged conjunctions; の, は particles): one rule for
+            # all. Kana MeCab could not read (せい of せいゆじょ) may be a word: its reading is.
+            self.stop_only.append(lex.text)
+            return None
+        # A run that starts with a particle or a symbol starts inside a word (ン鉄道 of
+        # ウズベキスタン鉄道): only its characters are searched, never the words after it.
+        fragment = _starts_inside_word(everything, lex.text)
+        groups = [] if fragment else _content_groups(tokens)
         # The whole word is also looked up by its reading when it is kana (MeCab may take
         # a kana word for particles) and by its characters, which finds it where the
         # query and the text were segmented differently.
-        loanword = self._loanword(lex.text)
-        function_words_only = not groups and all(t.stop for t in everything if is_kana(t.surface)) and not loanword
-        reading = None if function_words_only else self._reading_alternative(lex.text, lex.fields, tokens)
-        if not groups and reading is None:
+        reading = self._reading_alternative(lex.text, lex.fields, tokens)
+        # Particles inside a quoted phrase are one character by nature, not a sign of a bad split.
+        oddly = fragment or _oddly_split([t for t in everything if not t.stop])
+        ngram = self._ngram_alternative(lex.text, lex.fields) if oddly else None
+        whole = [a for a in (ngram, reading) if a] + self._loanword_alternatives(loanword, lex.fields)
+        if not groups and not whole:
             if tokens:
                 self.stop_only.append(lex.text)
             return None
         if self.leaves >= MAX_LEAVES:
             self.dropped += max(1, len(groups))
             return None
-        # Particles inside a quoted phrase are one character by nature, not a sign of a bad split.
-        ngram = self._ngram_alternative(lex.text, lex.fields) if _oddly_split([t for t in everything if not t.stop]) else None
-        whole = [a for a in (ngram, reading) if a] + self._loanword_alternatives(loanword, lex.fields)
+        if self.relaxed and not self._negated and sum(map(len, groups)) > 1:
+            return self._pieces_of_compound(lex, groups, whole)
         if not groups:
             return self._record(lex.text, whole)
         if len(groups) == 1:
@@ -330,6 +404,26 @@ class _Builder:
         if not whole:
             return qt.all_of(parts)
         return qt.Or((qt.all_of(parts), self._record(lex.text, whole)))
+
+    def _pieces_of_compound(self, lex: _Lex, groups: list[list[analysis.Token]], whole: list[Alternative]) -> qt.Node:
+        """Relaxed: each content word of a compound (投資額 -> 投資, 額) is a piece,
+        which also matches where the whole phrase or the word's characters stand, so
+        that those rank first when a partial search counts the pieces."""
+        literal = self._ngram_alternative(lex.text, lex.fields)
+        extra = whole + ([literal] if literal is not None and literal not in whole else [])
+        around = [self._record(lex.text, extra)] if extra else []
+        pieces: list[Piece] = []
+        for group in groups:
+            # The group side by side, unless the word's characters already say it (one group).
+            adjacent = len(group) > 1 and (len(groups) > 1 or literal is None)
+            phrase = [self._record(_label(lex.text, group), self._morph_alternatives(group, lex.fields))] if adjacent else []
+            for token in group:
+                # A part's own counterparts are too loose (額 -> frame -> 枠組み): the
+                # compound's are in ``phrase`` and ``around``.
+                own = self._record(_label(lex.text, [token]), self._morph_alternatives([token], lex.fields, expand=False))
+                pieces.append(Piece(token.surface, qt.any_of([own, *phrase, *around]), is_weak(token)))
+        self.pieces += pieces
+        return qt.any_of([piece.query for piece in pieces])
 
     def _loanword(self, text: str) -> tuple[str, ...]:
         """The index terms of a loanword typed in hiragana (たいとる, つうる: タイトル,
@@ -363,8 +457,11 @@ class _Builder:
         ngram = self._ngram_alternative(lex.text, lex.fields)
         return self._record(lex.text, self._morph_alternatives(tokens, lex.fields) + ([ngram] if ngram else []))
 
-    def _morph_alternatives(self, group: list[analysis.Token], fields: tuple[str, ...]) -> list[Alternative]:
-        """A phrase (or term) of analyzed tokens, as base forms and as surface forms."""
+    def _morph_alternatives(
+        self, group: list[analysis.Token], fields: tuple[str, ...], expand: bool = True
+    ) -> list[Alternative]:
+        """A phrase (or term) of analyzed tokens, as base forms and as surface forms, and
+        (``expand``) their counterparts."""
         terms, norms = tuple(t.term for t in group), tuple(t.norm for t in group)
         alternatives = [Alternative(f, terms, "base") for f in fields]
         if "body" in fields:
@@ -374,7 +471,7 @@ class _Builder:
             # spellings (railways), so English words are always searched as written.
             english = any(t.pos == "英単語" for t in group)
             alternatives.append(Alternative("body_surface", norms, "surface", searched=norms != terms or english))
-            alternatives += self.expansions(terms, "".join(t.surface for t in group), fields)
+            alternatives += self.expansions(terms, "".join(t.surface for t in group), fields) if expand else []
         return alternatives
 
     def expansions(self, terms: tuple[str, ...], written: str = "", fields: tuple[str, ...] = FIELDS) -> list[Alternative]:
@@ -557,6 +654,30 @@ def _oddly_split(tokens: list[analysis.Token]) -> bool:
     the costliest queries Whoosh runs, so they are kept for the words that need them."""
     japanese = [t for t in tokens if _JAPANESE.search(t.surface)]
     return any(len(t.surface) == 1 or not t.indexed or t.unknown or t.reading is None for t in japanese)
+
+
+def _function_word(token: analysis.Token) -> bool:
+    """A particle, auxiliary, dependent verb or conjunction (never searched alone)."""
+    return token.stop or token.pos in FUNCTION_POS
+
+
+def _starts_inside_word(tokens: list[analysis.Token], text: str) -> bool:
+    """Whether a run with kanji or katakana begins with a particle or an auxiliary before
+    its content: MeCab read the start of a cut word (ン of タン) as one. Runs of hiragana
+    are left to the reading paths; a first piece MeCab calls a symbol (テツ of an unknown
+    テツロン) may start a real word, and is searched as before (content words, and the
+    characters since the split is odd)."""
+    if not tokens or all("\u3041" <= c <= "\u309f" for c in text):
+        return False
+    first = tokens[0]
+    if not _JAPANESE.search(first.surface) or not first.indexed or not _function_word(first):
+        return False
+    return any(t.indexed and not _function_word(t) for t in tokens[1:])
+
+
+def _all_weak(text: str) -> bool:
+    tokens = [t for t in analysis.analyze(text) if t.indexed and not t.stop]
+    return bool(tokens) and all(is_weak(t) for t in tokens)
 
 
 def _plain_english(lex: _Lex) -> bool:

@@ -13,7 +13,7 @@ whether cross-lingual expansion changed anything.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 
 @dataclass(frozen=True)
@@ -100,3 +100,21 @@ def any_of(children: list[Node]) -> Node:
 
 def all_of(children: list[Node]) -> Node:
     return children[0] if len(children) == 1 else And(tuple(children))
+
+
+def scaled(node: Node, factor: float) -> Node:
+    """The same query with every leaf's boost (and every keyed weight) times ``factor``;
+    what a negated part excludes is unchanged.
+
+    >>> scaled(Or((Term("body", "a"), Term("body", "b", 2.0))), 0.5)
+    Or(children=(Term(field='body', text='a', boost=0.5), Term(field='body', text='b', boost=1.0)))
+    """
+    if isinstance(node, (Term, Phrase)):
+        return replace(node, boost=round(node.boost * factor, 4))
+    if isinstance(node, (And, Or, Best)):
+        return type(node)(tuple(scaled(child, factor) for child in node.children))
+    if isinstance(node, AndNot):
+        return AndNot(scaled(node.positive, factor), node.negative)
+    if isinstance(node, Keyed):
+        return Keyed(node.field, tuple((key, round(weight * factor, 4)) for key, weight in node.weights))
+    return node

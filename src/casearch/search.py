@@ -35,7 +35,7 @@ from pathlib import Path
 from typing import Any, Callable, Collection, Iterator, Mapping
 from urllib.parse import quote
 
-from . import analysis, bridgestore, config, engines, layout
+from . import analysis, bridgestore, config, engines, layout, partial
 from . import index as index_mod
 from . import querytree as qt
 from .bridge import Pair
@@ -100,6 +100,7 @@ class SearchResult:
     hint: str | None = None
     sort: str = "relevance"
     facets: dict[str, int] = field(default_factory=dict)  # matching passages per language
+    matching: str = "all"  # "partial": no passage had every word; the hits match some of them
 
     def to_json(self) -> dict:
         data = asdict(self)
@@ -314,14 +315,21 @@ class Engine:
                 parsed.query = _with_translations(parsed.query, translated)
             # A negated word is expanded too, so the words as typed may list more.
             tiers = ([parsed.query] + ([plain] if parsed.negated else [])) if crosses else [plain, bridged, parsed.query]
-            ranked, facets = _rank(stored, _nested(tiers, parsed.negated), request)
+            nested = _nested(tiers, parsed.negated)
+            ranked, facets = _rank(stored, nested, request)
+            matching = "all"
+            if nested and not parsed.alternation and facets["all"] < partial.PARTIAL_BELOW:
+                relaxed = parse(request.q, reader, bridge, request.lang, user, relaxed=True)
+                widened = _widened(stored, nested, relaxed, facets, request)
+                if widened is not None:
+                    (ranked, facets), parsed, matching = widened, relaxed, "partial"
             total = facets[request.lang]
             first = (request.page - 1) * request.per_page
             hits = [_hit(stored, parsed, key, score, translated) for score, key in ranked[first : first + request.per_page]]
         took = round((time.perf_counter() - began) * 1000, 2)
         return SearchResult(
             request.q, request.lang, request.page, request.per_page, total, took, hits,
-            hint=_hint(parsed, total), sort=request.sort, facets=facets,
+            hint=_hint(parsed, total, matching), sort=request.sort, facets=facets, matching=matching,
         )
 
     def document(
@@ -545,6 +553,20 @@ def _rank(stored: _StoredFields, tiers: list[qt.Node], request: SearchRequest) -
     return ranked, _facets(stored.reader.count(counted))
 
 
+def _widened(
+    stored: _StoredFields, strict: list[qt.Node], relaxed: ParsedQuery, facets: dict[str, int], request: SearchRequest
+) -> tuple[list[tuple[float, Key]], dict[str, int]] | None:
+    """The strict tiers followed by the partial ones (``partial.tiers``), ranked and
+    counted; None when the query has no pieces to relax or they find nothing more."""
+    if not partial.needed(facets["all"], len(relaxed.pieces)):
+        return None
+    more = partial.tiers(relaxed.pieces, relaxed.negative)
+    if facets["all"]:  # the strict matches stay first, in their order
+        more = strict + [qt.Or((tier, strict[-1])) for tier in more]
+    ranked, widened = _rank(stored, more, request)
+    return (ranked, widened) if widened["all"] > facets["all"] else None
+
+
 def _by_relevance(
     stored: _StoredFields, query: qt.Node, wanted: int, lang: str | None, count: bool = False
 ) -> tuple[list[tuple[float, Key]], dict[str, int] | None]:
@@ -580,15 +602,18 @@ def _facets(counts: dict[str, int]) -> dict[str, int]:
     return {"all": facets["ja"] + facets["en"], **facets}
 
 
-def _hint(parsed: ParsedQuery, total: int) -> str | None:
+def _hint(parsed: ParsedQuery, total: int, matching: str = "all") -> str | None:
+    notes: list[str] = []
     if parsed.stop_only and parsed.query is None:
         words = "、".join(parsed.stop_only)
-        return (
+        notes.append(
             f"「{words}」 only holds particles or common words, which are not searched on "
             "their own. Add a content word, or quote a whole phrase."
         )
-    if parsed.query is None:
-        return "The query holds only operators (OR, NOT, -, quotes, brackets): add a word to search for."
-    if parsed.dropped_terms:
-        return f"The query was long: {parsed.dropped_terms} of its terms were left out."
-    return None
+    elif parsed.query is None:
+        notes.append("The query holds only operators (OR, NOT, -, quotes, brackets): add a word to search for.")
+    elif parsed.dropped_terms:
+        notes.append(f"The query was long: {parsed.dropped_terms} of its terms were left out.")
+    if parsed.lowercase_or and (total == 0 or matching == "partial"):
+        notes.append('A lower-case "or" is not an operator: every word must match. Use OR for either word.')
+    return " ".join(notes) or None

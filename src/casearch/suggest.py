@@ -209,10 +209,11 @@ def with_suggestion(engine: Engine, request: SearchRequest, result: SearchResult
 
     HTML, JSON and CLI all call this after ``Engine.search``, so they show the same.
     """
-    if result.suggestion is not None or not any(_words_to_check(request.q, katakana=result.total == 0)):
+    strict = _strict_total(result)
+    if result.suggestion is not None or not any(_words_to_check(request.q, katakana=strict == 0)):
         return result  # nothing to check: no need to open a reader
     with engine.reader() as reader:
-        corrected = did_you_mean(reader, request.q, result.total)
+        corrected = did_you_mean(reader, request.q, strict)
     if corrected is None or corrected == request.q:
         return result
     if _everywhere(result) == 0 and _WORD.fullmatch(corrected) and not suggest_ja.has_kanji(corrected):
@@ -231,8 +232,14 @@ def with_suggestion(engine: Engine, request: SearchRequest, result: SearchResult
 
 
 def _everywhere(result: SearchResult) -> int:
-    """Matching passages in any language (the facets ignore the language filter)."""
-    return (result.facets or {}).get("all", result.total)
+    """Passages matching the whole query in any language (the facets ignore the language
+    filter); none when the hits are partial matches (``matching``)."""
+    return 0 if result.matching == "partial" else (result.facets or {}).get("all", result.total)
+
+
+def _strict_total(result: SearchResult) -> int:
+    """The result's total of passages matching the whole query."""
+    return 0 if result.matching == "partial" else result.total
 
 
 # --- completions ----------------------------------------------------------------------
