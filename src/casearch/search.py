@@ -34,10 +34,10 @@ from pathlib import Path
 from typing import Any, Callable, Iterator, Mapping
 from urllib.parse import quote
 
-from . import analysis, bridgestore, config, engines, layout
+from . import analysis, bridgestore, config, engines, layout, scope
 from . import index as index_mod
 from . import querytree as qt
-from .bridge import Pair
+from .bridge import Pair, english_word
 from .engines.base import Key, Reader
 from .errors import CasearchError, IndexUnusable, QueryError
 from .offsets import Offsets
@@ -279,6 +279,10 @@ class Engine:
             group for fields in reader.records(SYNONYMS_KIND) for group in (fields.get("meta") or {}).get("groups", [])
         ))
 
+    def english_word(self, word: str, katakana: str) -> bool:
+        """Whether a Latin word that spells romaji is an English word (``bridge.english_word``)."""
+        return english_word(self._dictionary(), word, katakana)
+
     def _dictionary(self) -> Path | None:
         """jamdict-data's database, for query words the corpus's pairs do not know."""
         try:
@@ -294,19 +298,21 @@ class Engine:
             stored = _StoredFields(reader)
             bridge = self.bridge(reader) if request.cross else None
             user = self.synonyms(reader) if request.cross else None
-            parsed = parse(request.q, reader, bridge, request.lang, user)
-            plain = parse(request.q, reader).query if request.cross else parsed.query
+            english = self.english_word
+            parsed = parse(request.q, reader, bridge, request.lang, user, english)
+            plain = parse(request.q, reader, english=english).query if request.cross else parsed.query
             # Asked for the other language's passages, a word as typed is no better evidence
             # than its counterpart (English inside Japanese text is often an option name):
             # then both kinds of match rank together, else the typed words' matches first.
             crosses = parsed.crosses_into(request.lang)
             bridged, translated = parsed.query, {}
             if request.cross:
-                expanded = parse(request.q, reader, bridge, synonyms=user).query if crosses else parsed.query
+                expanded = parse(request.q, reader, bridge, synonyms=user, english=english).query if crosses else parsed.query
                 translated = _translations(stored, parsed, plain, expanded)
                 parsed.query = _with_translations(parsed.query, translated)
             # A negated word is expanded too, so the words as typed may list more.
             tiers = ([parsed.query] + ([plain] if parsed.negated else [])) if crosses else [plain, bridged, parsed.query]
+            tiers = scope.scoped_tiers(tiers, parsed.units, translated)
             ranked, facets = _rank(stored, _nested(tiers, parsed.negated), request)
             total = facets[request.lang]
             first = (request.page - 1) * request.per_page
@@ -323,7 +329,7 @@ class Engine:
             passages = reader.passages_of(doc_id)
             if not passages:
                 return None
-            units = parse(q, reader, self.bridge(reader), synonyms=self.synonyms(reader)).units if q else []
+            units = parse(q, reader, self.bridge(reader), synonyms=self.synonyms(reader), english=self.english_word).units if q else []
             return _document_view(passages, units)
 
 
@@ -416,6 +422,7 @@ def _translations(stored: _StoredFields, parsed: ParsedQuery, plain: qt.Node | N
         seeding = plain if parsed.crosses_into(target) else expanded
         if seeding is None:
             continue
+        seeding = scope.listed(seeding, parsed.units)
         # Ties are broken as everywhere (doc_id, section), so the seeds do not depend on
         # how the engine laid the passages out (segments, processes).
         best, _ = _by_relevance(stored, seeding, TRANSLATION_SEEDS, "en" if target == "ja" else "ja")
