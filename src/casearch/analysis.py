@@ -380,15 +380,22 @@ def _member(token: Token) -> bool:
     return token.pos in COMPOUND_POS and not token.stop
 
 
+def _read_together(before: Token, token: Token) -> bool:
+    """Two members of a compound noun, or two words written in kana (where a reading
+    is the text itself, as the character bigrams see it: てつどう that MeCab cut in two)."""
+    return (_member(before) and _member(token)) or (_is_kana_word(before.surface) and _is_kana_word(token.surface))
+
+
 def reading_chains(tokens: list[Token]) -> Iterator[list[tuple[Token, str]]]:
     """Runs of tokens whose readings are read together, each token with its reading key
     (the long-vowel mark resolved across tokens): the members of a compound noun side by
     side (a middle dot or ``=`` between them joins them; whitespace is not a token, so
-    words split by spaces chain as well); any other word is a chain of its own."""
+    words split by spaces chain as well), and runs of words written in kana; any other
+    word is a chain of its own."""
     chain: list[tuple[Token, str]] = []
     for token in tokens:
         if token.indexed and token.reading:
-            if chain and not (_member(chain[-1][0]) and _member(token)):
+            if chain and not _read_together(chain[-1][0], token):
                 yield chain
                 chain = []
             chain.append((token, reading_key(token.reading, chain[-1][1] if chain else "")))

@@ -26,7 +26,6 @@ from __future__ import annotations
 import re
 import threading
 import time
-import unicodedata
 from collections import Counter
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
@@ -34,7 +33,7 @@ from pathlib import Path
 from typing import Any, Callable, Iterator, Mapping
 from urllib.parse import quote
 
-from . import analysis, bridgestore, config, engines, layout, scope
+from . import aligned, analysis, bridgestore, config, engines, explain, layout, scope
 from . import index as index_mod
 from . import querytree as qt
 from .bridge import Pair, english_word
@@ -82,6 +81,8 @@ class Hit:
     date: str | None = None
     source: str | None = None
     section_no: int = field(default=1, repr=False)
+    title_html: str = ""  # the title with its matches marked
+    heading_html: str | None = None  # the heading with its matches marked (None: the lead section)
 
 
 @dataclass
@@ -295,7 +296,7 @@ class Engine:
     def search(self, request: SearchRequest) -> SearchResult:
         began = time.perf_counter()
         with self._reading(), self.reader() as reader:
-            stored = _StoredFields(reader)
+            stored = _StoredFields(reader, self._dictionary() if request.cross else None)
             bridge = self.bridge(reader) if request.cross else None
             user = self.synonyms(reader) if request.cross else None
             english = self.english_word
@@ -336,8 +337,9 @@ class Engine:
 class _StoredFields:
     """A reader plus the stored fields it has read during one request."""
 
-    def __init__(self, reader: Reader) -> None:
+    def __init__(self, reader: Reader, dictionary: Path | None = None) -> None:
         self.reader = reader
+        self.dictionary = dictionary  # jamdict-data's database: marks in translations
         self._seen: dict[Any, dict] = {}
 
     def __call__(self, key: Key) -> dict:
@@ -359,18 +361,26 @@ def _hit(stored: _StoredFields, parsed: ParsedQuery, key: Key, score: float, tra
     body = [unit_spans(offsets["body"], "body", unit) for unit in parsed.units]
     spans = merge_spans(span for found in body for spans in found.values() for span in spans)
     direct = [span for found in body for via in DIRECT_VIAS for span in found.get(via, ())]
-    matched = [m for unit, found in zip(parsed.units, body) if (m := _explain(fields, offsets, unit, found))]
+    matched = [m for unit in parsed.units if (m := explain.match_note(fields, offsets, unit))]
     if not matched and fields["pid"] in translated:
-        matched = [{"term": " ".join(u.label for u in parsed.units), "via": "translation"}]
+        note = {"term": " ".join(u.label for u in parsed.units), "via": "translation", "field": "body"}
+        found = aligned.counterpart_spans(fields, parsed.units, stored.dictionary)
+        if found:
+            spans = merge_spans(found)
+            note["word"] = fields["body"][found[0][0] : found[0][1]]
+        matched = [note]
+    heading = fields["section"] or None
     return Hit(
         doc_id=fields["doc_id"], title=fields["title"], lang=fields["lang"],
-        section=fields["section"] or None,
+        section=heading,
         url=doc_url(fields["doc_id"], fields["section_no"]),
         score=round(score, 4), matched=matched,
         snippet=make_snippet(fields["body"], spans, direct=direct, markers=_item_markers(fields)),
         counterpart=_counterpart(stored.reader, fields),
         date=fields.get("date") or None, source=(fields.get("meta") or {}).get("source"),
         section_no=fields["section_no"],
+        title_html=highlight(fields["title"], match_spans(offsets["title"], "title", parsed.units)),
+        heading_html=highlight(heading, match_spans(offsets["section"], "section", parsed.units)) if heading else None,
     )
 
 
@@ -452,26 +462,6 @@ def stored_pairs(reader: Reader) -> Iterator[tuple[str, list[Pair]]]:
 
 
 DIRECT_VIAS = ("surface", "base", "reading")  # the words as typed, not a counterpart
-VIA_PREFERENCE = ("surface", "base", "gloss", "dictionary", "corpus", "glossary", "mined", "transliteration",
-                  "synonym", "translation", "reading")
-
-
-def _explain(fields: dict, offsets: dict[str, Offsets], unit: Unit, in_body: dict) -> dict[str, str] | None:
-    """How one query part matched this passage: the most direct ``via`` that holds. A
-    base-form match whose characters are the query's own counts as written (titles and
-    headings are only indexed by base form). ``in_body``: the unit's body spans."""
-    vias: set[str] = set()
-    written = unicodedata.normalize("NFKC", unit.label).lower()
-    for name in ("body", "title", "section"):
-        found = in_body if name == "body" else unit_spans(offsets[name], name, unit)
-        vias |= set(found)
-        text = fields.get(name) or ""
-        if any(unicodedata.normalize("NFKC", text[a:b]).lower() == written for a, b in found.get("base", [])):
-            vias.add("surface")
-    for via in VIA_PREFERENCE:
-        if via in vias:
-            return {"term": unit.label, "via": via}
-    return None
 
 
 def _nested(tiers: list[qt.Node | None], negated: int) -> list[qt.Node]:
