@@ -4,8 +4,8 @@ Such a passage matches no word of the query (that is why it joined as a translat
 yet it usually says the same thing in other words: 製油所 for refinery, where the
 dictionary's own counterparts (精製所, 精錬所) are not the ones the writer chose.
 
-    passage text -> its words worth a look-up (single words and runs of up to three
-                    compound members: 製油所)
+    passage      -> its words worth a look-up, from the offsets stored with it (single
+                    words and runs of up to three compound members: 製油所)
                  -> the dictionary's pairs for them (``bridge.dictionary_pairs``,
                     memoized per process)
                  -> the pairs whose other side holds a query word (refinery in
@@ -20,24 +20,26 @@ from typing import Iterable, Iterator
 
 from . import analysis, bridge
 from .querylang import Unit
+from .offsets import Offsets
 from .snippets import Span
 
 MAX_RUN = 3  # compound members joined into one look-up
 
 
 def counterpart_spans(fields: dict, units: Iterable[Unit], dictionary: Path | None) -> list[Span]:
-    """Where the passage writes a dictionary counterpart of one of the query's words."""
+    """Where the passage writes a dictionary counterpart of one of the query's words.
+    Its words come from the offsets stored with it (no analysis at query time)."""
     text = fields.get("body") or ""
     typed = _typed_terms(units)
     if dictionary is None or not text or not typed:
         return []
-    tokens = [t for t in analysis.analyze(text) if t.indexed and not t.stop]
+    tokens = _tokens(fields)
     if fields.get("lang") == "ja":
-        pairs = bridge.dictionary_pairs(dictionary, set(_japanese_words(tokens)), [])
+        pairs = bridge.dictionary_pairs(dictionary, set(_japanese_words(text, tokens)), [])
         words = {p.ja for p in pairs if typed & set(p.en_terms)}
     else:
-        english = {t.norm for t in tokens if t.pos == "英単語" and t.norm.isalpha() and len(t.norm) > 2}
-        pairs = bridge.dictionary_pairs(dictionary, [], english)
+        english = {text[a:b].lower() for a, b in tokens if text[a:b].isascii() and text[a:b].isalpha() and b - a > 2}
+        pairs = bridge.dictionary_pairs(dictionary, [], english - analysis.ENGLISH_STOP_WORDS)
         words = {p.en for p in pairs if typed & set(p.ja_terms) and " " not in p.en}
     return sorted(span for word in words for span in _occurrences(text, word))
 
@@ -47,20 +49,28 @@ def _typed_terms(units: Iterable[Unit]) -> set[str]:
     return {term for unit in units for a in unit.alternatives if a.counterpart is None and a.field == "body" for term in a.terms}
 
 
-def _japanese_words(tokens: list[analysis.Token]) -> Iterator[str]:
-    """Content words, and runs of compound members side by side."""
-    for i, token in enumerate(tokens):
-        if not analysis._JAPANESE_CHAR.search(token.surface):
+def _tokens(fields: dict) -> list[Span]:
+    """The spans of the passage's indexed tokens, in order, from its stored offsets."""
+    encoded = Offsets((fields.get("offsets") or {}).get("body", "")).tokens
+    spans = {tuple(int(n) for n in line.rsplit("\x02", 1)[1].split(",")[1:]) for line in encoded.split("\n") if "\x02" in line}
+    return sorted(spans)  # type: ignore[arg-type]
+
+
+def _japanese_words(text: str, tokens: list[Span]) -> Iterator[str]:
+    """Words of two characters or more, and runs of up to MAX_RUN adjacent tokens
+    written with kanji or katakana (the members of a compound: 製油 + 所)."""
+    for i, (start, end) in enumerate(tokens):
+        if not _COMPOUND_PART.fullmatch(text[start:end]):
             continue
-        written = token.surface
-        if len(written) > 1:
-            yield token.base if token.base else written
+        if end - start > 1:
+            yield text[start:end]
         for j in range(i + 1, min(i + MAX_RUN, len(tokens))):
-            previous, nxt = tokens[j - 1], tokens[j]
-            if nxt.start != previous.end or nxt.pos not in analysis.COMPOUND_POS or token.pos not in analysis.COMPOUND_POS:
+            if tokens[j][0] != tokens[j - 1][1] or not _COMPOUND_PART.fullmatch(text[tokens[j][0] : tokens[j][1]]):
                 break
-            written += nxt.surface
-            yield written
+            yield text[start : tokens[j][1]]
+
+
+_COMPOUND_PART = re.compile(r"[\u30a1-\u30ff\u3400-\u4dbf\u4e00-\u9fff々]+")
 
 
 def _occurrences(text: str, word: str) -> list[Span]:
