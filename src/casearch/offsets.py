@@ -57,9 +57,10 @@ def _chains(tokens: list[analysis.Token]) -> Iterator[str]:
 
 
 def _key_spans(token: analysis.Token, key: str) -> str:
-    if len(token.surface) == len(key) and is_kana(token.surface):
-        return ";".join(f"1,{token.start + i},{token.start + i + 1}" for i in range(len(key)))
-    return f"{len(key)},{token.start},{token.end}"
+    """``count,start,end`` of a token, with ``,c`` when each reading character is the
+    character at the same place (kana written as read)."""
+    written = len(token.surface) == len(key) and is_kana(token.surface)
+    return f"{len(key)},{token.start},{token.end}" + (",c" if written else "")
 
 
 def _runs(result: analysis.Analysis) -> Iterator[str]:
@@ -122,9 +123,9 @@ class Offsets:
             text, _, encoded = chain.partition(_SPANS)
             if key not in text:
                 continue
-            owners = _owners(encoded)
+            marked = _marked(encoded)
             for at in _all_finds(text, key):
-                spans.append((owners[at][0], owners[at + len(key) - 1][1]))
+                spans.append((marked[at][0], marked[at + len(key) - 1][1]))
         return spans
 
     def reading_words(self, key: str, whole: bool = False) -> list[Span]:
@@ -176,9 +177,27 @@ def _owners(encoded: str) -> tuple[Span, ...]:
     """Per reading character, the span of the token it belongs to."""
     owners: list[Span] = []
     for item in encoded.split(";"):
-        count, start, end = (int(n) for n in item.split(","))
+        count, start, end = (int(n) for n in item.split(",")[:3])
         owners += [(start, end)] * count
     return tuple(owners)
+
+
+@lru_cache(maxsize=4096)
+def _marked(encoded: str) -> tuple[Span, ...]:
+    """Per reading character, what a match on it marks: its token, or the character
+    itself where the token is kana written as read (ガスパイ in ガスパイプライン).
+
+    >>> _marked("2,0,2;3,2,5,c")
+    ((0, 2), (0, 2), (2, 3), (3, 4), (4, 5))
+    """
+    marked: list[Span] = []
+    for item in encoded.split(";"):
+        count, start, end, *flag = item.split(",")
+        if flag:
+            marked += [(int(start) + i, int(start) + i + 1) for i in range(int(count))]
+        else:
+            marked += [(int(start), int(end))] * int(count)
+    return tuple(marked)
 
 
 def _run_spans(encoded: str, length: int) -> list[Span]:
