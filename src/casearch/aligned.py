@@ -15,6 +15,7 @@ dictionary's own counterparts (精製所, 精錬所) are not the ones the writer
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 from pathlib import Path
 from typing import Iterable, Iterator
 
@@ -33,15 +34,23 @@ def counterpart_spans(fields: dict, units: Iterable[Unit], dictionary: Path | No
     typed = _typed_terms(units)
     if dictionary is None or not text or not typed:
         return []
-    tokens = _tokens(fields)
-    if fields.get("lang") == "ja":
-        pairs = bridge.dictionary_pairs(dictionary, set(_japanese_words(text, tokens)), [])
+    japanese = fields.get("lang") == "ja"
+    pairs = _passage_pairs(dictionary, japanese, text, (fields.get("offsets") or {}).get("body", ""))
+    if japanese:
         words = {p.ja for p in pairs if typed & set(p.en_terms)}
     else:
-        english = {text[a:b].lower() for a, b in tokens if text[a:b].isascii() and text[a:b].isalpha() and b - a > 2}
-        pairs = bridge.dictionary_pairs(dictionary, [], english - analysis.ENGLISH_STOP_WORDS)
         words = {p.en for p in pairs if typed & set(p.ja_terms) and " " not in p.en}
     return sorted(span for word in words for span in _occurrences(text, word))
+
+
+@lru_cache(maxsize=256)
+def _passage_pairs(dictionary: Path, japanese: bool, text: str, encoded: str) -> tuple[bridge.Pair, ...]:
+    """The dictionary's pairs for a passage's words (a passage joins many queries)."""
+    tokens = _tokens(encoded)
+    if japanese:
+        return tuple(bridge.dictionary_pairs(dictionary, set(_japanese_words(text, tokens)), []))
+    english = {text[a:b].lower() for a, b in tokens if text[a:b].isascii() and text[a:b].isalpha() and b - a > 2}
+    return tuple(bridge.dictionary_pairs(dictionary, [], english - analysis.ENGLISH_STOP_WORDS))
 
 
 def _typed_terms(units: Iterable[Unit]) -> set[str]:
@@ -49,9 +58,9 @@ def _typed_terms(units: Iterable[Unit]) -> set[str]:
     return {term for unit in units for a in unit.alternatives if a.counterpart is None and a.field == "body" for term in a.terms}
 
 
-def _tokens(fields: dict) -> list[Span]:
+def _tokens(encoded_offsets: str) -> list[Span]:
     """The spans of the passage's indexed tokens, in order, from its stored offsets."""
-    encoded = Offsets((fields.get("offsets") or {}).get("body", "")).tokens
+    encoded = Offsets(encoded_offsets).tokens
     spans = {tuple(int(n) for n in line.rsplit("\x02", 1)[1].split(",")[1:]) for line in encoded.split("\n") if "\x02" in line}
     return sorted(spans)  # type: ignore[arg-type]
 

@@ -20,16 +20,20 @@ from __future__ import annotations
 from typing import Iterable, Sequence
 
 from . import querytree as qt
-from .querylang import Unit
+from .querylang import Unit, Vocabulary
 from .records import LEAD_DOC, LEAD_SECTION
 
 TITLE, HEADING = "title", "section"
 
 
-def in_body(units: Iterable[Unit], translated: dict[str, float] | None = None) -> qt.Node | None:
+def in_body(
+    units: Iterable[Unit], translated: dict[str, float] | None = None, vocabulary: Vocabulary | None = None,
+) -> qt.Node | None:
     """Passages where a unit matches outside the title (a heading only on a section's
-    first passage), or that joined as a translation; None when no unit could match in a
-    title or heading (nothing to filter)."""
+    first passage), or that joined as a translation; None when no unit can match in a
+    title or heading (nothing to filter: the filter repeats the query's words, which
+    costs the engine a second look-up of each, so it is left out when the index holds
+    none of them in a title or heading)."""
     body: list[qt.Node] = []
     heading: list[qt.Node] = []
     framed = False
@@ -38,7 +42,7 @@ def in_body(units: Iterable[Unit], translated: dict[str, float] | None = None) -
             if not alternative.searched:
                 continue
             if alternative.field in (TITLE, HEADING):
-                framed = True
+                framed = framed or _held(alternative.field, alternative.terms, vocabulary)
                 if alternative.field == HEADING:
                     heading.append(alternative.query())
             else:
@@ -53,11 +57,14 @@ def in_body(units: Iterable[Unit], translated: dict[str, float] | None = None) -
     return qt.any_of(_unique(body)) if body else qt.Nothing()
 
 
-def scoped_tiers(tiers: Sequence[qt.Node | None], units: Sequence[Unit], translated: dict[str, float]) -> list[qt.Node | None]:
+def scoped_tiers(
+    tiers: Sequence[qt.Node | None], units: Sequence[Unit], translated: dict[str, float],
+    vocabulary: Vocabulary | None = None,
+) -> list[qt.Node | None]:
     """The search tiers with title and heading matches counted once per document and
     section: every tier kept to passages that match in body, then the last one with the
     documents whose first passage only matches in the title."""
-    body = in_body(units, translated)
+    body = in_body(units, translated, vocabulary)
     if body is None or not any(t is not None for t in tiers):
         return list(tiers)
     last = next(t for t in reversed(tiers) if t is not None)
@@ -65,10 +72,15 @@ def scoped_tiers(tiers: Sequence[qt.Node | None], units: Sequence[Unit], transla
     return [qt.Require(t, body) if t is not None else None for t in tiers] + [qt.Require(last, listed)]
 
 
-def listed(query: qt.Node, units: Sequence[Unit]) -> qt.Node:
+def listed(query: qt.Node, units: Sequence[Unit], vocabulary: Vocabulary | None = None) -> qt.Node:
     """The passages a query lists (``scoped_tiers``' last tier, without translations)."""
-    body = in_body(units)
+    body = in_body(units, vocabulary=vocabulary)
     return query if body is None else qt.Require(query, qt.Or((body, qt.Term("lead", LEAD_DOC))))
+
+
+def _held(field: str, terms: tuple[str, ...], vocabulary: Vocabulary | None) -> bool:
+    """Whether some title (heading) may hold these terms: the index has each of them there."""
+    return vocabulary is None or all(vocabulary.has_term(field, term) for term in terms)
 
 
 def _unique(nodes: list[qt.Node]) -> list[qt.Node]:

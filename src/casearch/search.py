@@ -313,7 +313,7 @@ class Engine:
                 parsed.query = _with_translations(parsed.query, translated)
             # A negated word is expanded too, so the words as typed may list more.
             tiers = ([parsed.query] + ([plain] if parsed.negated else [])) if crosses else [plain, bridged, parsed.query]
-            tiers = scope.scoped_tiers(tiers, parsed.units, translated)
+            tiers = scope.scoped_tiers(tiers, parsed.units, translated, reader)
             ranked, facets = _rank(stored, _nested(tiers, parsed.negated), request)
             total = facets[request.lang]
             first = (request.page - 1) * request.per_page
@@ -432,7 +432,7 @@ def _translations(stored: _StoredFields, parsed: ParsedQuery, plain: qt.Node | N
         seeding = plain if parsed.crosses_into(target) else expanded
         if seeding is None:
             continue
-        seeding = scope.listed(seeding, parsed.units)
+        seeding = scope.listed(seeding, parsed.units, stored.reader)
         # Ties are broken as everywhere (doc_id, section), so the seeds do not depend on
         # how the engine laid the passages out (segments, processes).
         best, _ = _by_relevance(stored, seeding, TRANSLATION_SEEDS, "en" if target == "ja" else "ja")
