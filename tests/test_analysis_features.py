@@ -83,7 +83,7 @@ def test_reading_finds_kanji_below_surface_matches(engine: Engine) -> None:
     found = hits(engine, "てつどう")
     assert [h.doc_id for h in found] == ["rail-kana", "rail"]  # the written kana first
     assert "<mark>鉄道</mark>" in found[1].snippet
-    assert {"term": "てつどう", "via": "reading"} in found[1].matched
+    assert {"term": "てつどう", "via": "reading", "field": "reading"} in found[1].matched
     assert ids(engine, "テツドウ")[-1] == "rail"
 
 
@@ -119,16 +119,18 @@ def test_quoted_phrases_keep_particles_in_order(engine: Engine) -> None:
 def test_match_explanation_names_surface_and_base(engine: Engine) -> None:
     surface = hits(engine, "稼働")[0].matched
     base = next(h for h in hits(engine, "深める") if h.doc_id == "verbs").matched
-    assert surface == [{"term": "稼働", "via": "surface"}]
-    assert base == [{"term": "深める", "via": "base"}]
+    assert surface == [{"term": "稼働", "via": "surface", "field": "body"}]
+    assert base == [{"term": "深める", "via": "base", "field": "body"}]
 
 
 # Golden rows for the two gram fields (input -> grams as the index stores them).
 GRAM_GOLDEN = [
-    ("鉄道", "reading", ["テツ", "ツト", "トウ"]),
-    ("中央アジア", "reading", ["チユ", "ユウ", "ウオ", "オウ", "ウア", "アシ", "シア"]),
+    ("鉄道", "reading", ["テツ", "ツド", "ドウ"]),  # voicing kept: ガス is not カス
+    ("中央アジア", "reading", ["チユ", "ユウ", "ウオ", "オウ", "ウア", "アジ", "ジア"]),
     ("製油所", "reading", ["セイ", "イユ", "ユシ", "シヨ"]),
-    ("鉄道 railway 道路", "reading", ["テツ", "ツト", "トウ", "トウ", "ウロ"]),
+    ("鉄道 railway 道路", "reading", ["テツ", "ツド", "ドウ", "ドウ", "ウロ"]),
+    ("化が進む", "reading", ["スス", "スム"]),  # each word read on its own: no カガ, ガス
+    ("長期的な地域で", "reading", ["チヨ", "ヨウ", "ウキ", "キテ", "テキ", "チイ", "イキ"]),  # a compound reads as one
     ("天然ガス", "ngram", ["天然", "然ガ", "ガス"]),
     ("ｶﾞｽと石油", "ngram", ["ガス", "スト", "ト石", "石油"]),
     ("すし", "ngram", ["スシ"]),
@@ -156,4 +158,5 @@ def test_explanation_of_a_title_match_with_the_query_characters_is_surface(tmp_p
     write(root / "c" / "t.md", "---\ntitle: 鉄道の話\n---\n本文には出てこない。\n")
     reindex(root / "c", root / "ix")
     hit = Engine(root / "ix").search(validate_request({"q": "鉄道"})).hits[0]
-    assert hit.matched == [{"term": "鉄道", "via": "surface"}]
+    assert hit.matched == [{"term": "鉄道", "via": "surface", "field": "title"}]
+    assert hit.title_html == "<mark>鉄道</mark>の話"

@@ -76,7 +76,7 @@ def test_english_finds_japanese_and_back(engine: Engine, q, lang, doc, section, 
 def test_dictionary_directions_on_the_article(engine: Engine) -> None:
     pipeline = search(engine, "pipeline", lang="ja").hits[0]
     assert (pipeline.doc_id, pipeline.section_no) == (JA, 5) and "<mark>パイプライン</mark>" in pipeline.snippet
-    assert {"term": "pipeline", "via": "dictionary"} in pipeline.matched
+    assert {"term": "pipeline", "via": "dictionary", "field": "body", "word": "パイプライン"} in pipeline.matched
     back = search(engine, "パイプライン", lang="en").hits[0]
     assert (back.doc_id, back.section_no) == (EN, 5) and "<mark>pipelines</mark>" in back.snippet
     assert search(engine, "鉄道", lang="en").total >= 1
@@ -131,7 +131,9 @@ def test_counterpart_is_the_same_section_in_the_other_language(engine: Engine) -
 def test_aligned_translation_finds_what_no_bridge_knows(engine: Engine) -> None:
     hit = search(engine, "オリンピックシティ", lang="en").hits[0]  # in no dictionary or glossary
     assert (hit.doc_id, hit.section_no) == (EN, 5)
-    assert hit.matched == [{"term": "オリンピックシティ", "via": "translation"}]
+    # It matches no word of the query; the dictionary's pairs of its own words mark City.
+    assert hit.matched == [{"term": "オリンピックシティ", "via": "translation", "field": "body", "word": "City"}]
+    assert "<mark>City</mark>" in hit.snippet
     assert search(engine, "オリンピックシティ", lang="en", cross="0").total == 0
 
 
@@ -150,7 +152,9 @@ def test_bridge_follows_documents_and_glossary_through_reindex(tmp_path: Path, m
     def via(engine: Engine, q: str) -> dict[str, list]:
         return {h.doc_id: h.matched for h in search(engine, q, lang="ja").hits}
 
-    assert via(Engine(ix), "zorblax method")["b"] == [{"term": "zorblax method", "via": "corpus"}]
+    assert via(Engine(ix), "zorblax method")["b"] == [
+        {"term": "zorblax method", "via": "corpus", "field": "ngram", "word": "独自工法"}
+    ]
     write(corpus / "_glossary.tsv", "原則\tguidestone\n")
     write(corpus / "a.md", "原則は独自工法です。\n")  # the pair is gone from the corpus
 
@@ -167,7 +171,7 @@ def test_bridge_follows_documents_and_glossary_through_reindex(tmp_path: Path, m
     reindex(corpus, ix)
     engine = Engine(ix)
     assert "b" not in via(engine, "zorblax method")
-    assert via(engine, "guidestone")["a"] == [{"term": "guidestone", "via": "glossary"}]
+    assert via(engine, "guidestone")["a"] == [{"term": "guidestone", "via": "glossary", "field": "body", "word": "原則"}]
 
 
 def test_bracket_pairs_keep_a_no_phrase_whole() -> None:

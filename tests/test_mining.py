@@ -145,10 +145,10 @@ def test_learned_pairs_bridge_documents_without_translation(tmp_path: Path) -> N
     engine = Engine(tmp_path / "ix")
     found = search(engine, "struct", lang="ja", per_page="50")
     solo = next(h for h in found.hits if h.doc_id == "ja/solo")
-    assert {"term": "struct", "via": "mined"} in solo.matched and "<mark>構造</mark><mark>体</mark>" in solo.snippet
+    assert {"term": "struct", "via": "mined", "field": "body", "word": "構造"} in solo.matched and "<mark>構造</mark><mark>体</mark>" in solo.snippet
     assert search(engine, "struct", lang="ja", cross="0").total == 0
     back = search(engine, "ゾルバックス", lang="en").hits
-    assert back and back[0].doc_id == "en/solo" and back[0].matched == [{"term": "ゾルバックス", "via": "transliteration"}]
+    assert back and back[0].doc_id == "en/solo" and back[0].matched == [{"term": "ゾルバックス", "via": "transliteration", "field": "body", "word": "zorbax"}]
 
 
 def test_incremental_reindex_keeps_one_table_of_learned_pairs(tmp_path: Path) -> None:

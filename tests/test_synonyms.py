@@ -44,7 +44,7 @@ def test_summit_meeting_finds_the_summit_marked_as_a_synonym(engine: Engine) -> 
     japanese = search(engine, "首脳会議", lang="ja")
     assert japanese.total >= 3
     for hit in japanese.hits:
-        assert {"term": "首脳会議", "via": "synonym"} in hit.matched
+        assert {"term": "首脳会議", "via": "synonym", "field": "body", "word": "サミット"} in hit.matched
         assert "<mark>サミット</mark>" in hit.snippet
     english = search(engine, "首脳会議", lang="en")
     assert english.total >= 3 and all("<mark>Summit</mark>" in h.snippet for h in english.hits[:3])
@@ -68,7 +68,7 @@ def test_the_word_as_typed_ranks_above_its_synonym(meetings: Engine) -> None:
     result = search(meetings, "首脳会議", lang="ja")
     assert [h.doc_id for h in result.hits] == ["a-direct", "b-summit"]
     assert result.hits[0].matched[0]["via"] in ("surface", "base")
-    assert result.hits[1].matched == [{"term": "首脳会議", "via": "synonym"}]
+    assert result.hits[1].matched == [{"term": "首脳会議", "via": "synonym", "field": "body", "word": "サミット"}]
     assert result.hits[0].score > result.hits[1].score
     assert [h.doc_id for h in search(meetings, "首脳会議", lang="ja", cross="0").hits] == ["a-direct"]
 
@@ -76,7 +76,7 @@ def test_the_word_as_typed_ranks_above_its_synonym(meetings: Engine) -> None:
 def test_a_user_synonym_finds_and_marks_the_other_word(meetings: Engine) -> None:
     result = search(meetings, "テツロン")
     assert [h.doc_id for h in result.hits] == ["d-rail"]
-    assert result.hits[0].matched == [{"term": "テツロン", "via": "synonym"}]
+    assert result.hits[0].matched == [{"term": "テツロン", "via": "synonym", "field": "body", "word": "鉄道"}]
     assert "<mark>鉄道</mark>" in result.hits[0].snippet
     assert search(meetings, "テツロン", cross="0").total == 0
 

@@ -61,7 +61,8 @@ from .textnorm import (
 
 # Bump whenever a change here alters the terms written to the index: an index of another
 # format version is rebuilt by the next reindex.
-ANALYSIS_VERSION = 6  # 5: Snowball English stems (stemming.py); 6: numbers with units as one value
+ANALYSIS_VERSION = 7  # 5: Snowball English stems (stemming.py); 6: numbers with units as one value;
+# 7: a reading stays inside one word or compound noun, voicing kept
 
 DROPPED_POS = frozenset({"補助記号", "記号", "空白"})
 STOP_POS = frozenset({"助詞", "助動詞"})
@@ -366,18 +367,37 @@ def japanese_runs(text: str) -> Iterator[re.Match[str]]:
     return _JAPANESE_RUN.finditer(text)
 
 
-# Between two words with readings, these join them into one compound (グローバル・サウス,
-# read as typed without the dot); other symbols and Latin words break the chain.
+# Between two members of a compound with readings, these join them into one chain
+# (グローバル・サウス, read as typed without the dot); other symbols and Latin words break it.
 _JOINING = frozenset("・=")
+# Parts of speech whose words are members of one compound noun (中国石油天然気集団, 製油所,
+# 長期的): read as one chain. Any other word (a verb, a particle) is read on its own, so a
+# reading never runs across a word boundary (が + 進ん is not ガス).
+COMPOUND_POS = frozenset({"名詞", "接頭辞", "接尾辞", "形状詞"})
+
+
+def _member(token: Token) -> bool:
+    return token.pos in COMPOUND_POS and not token.stop
+
+
+def _read_together(before: Token, token: Token) -> bool:
+    """Two members of a compound noun, or two words written in kana (where a reading
+    is the text itself, as the character bigrams see it: てつどう that MeCab cut in two)."""
+    return (_member(before) and _member(token)) or (_is_kana_word(before.surface) and _is_kana_word(token.surface))
 
 
 def reading_chains(tokens: list[Token]) -> Iterator[list[tuple[Token, str]]]:
-    """Runs of consecutive tokens with readings, each token with its reading key (the
-    long-vowel mark resolved across tokens). A middle dot or ``=`` inside a run joins
-    it; whitespace is not a token, so words split by spaces chain as well."""
+    """Runs of tokens whose readings are read together, each token with its reading key
+    (the long-vowel mark resolved across tokens): the members of a compound noun side by
+    side (a middle dot or ``=`` between them joins them; whitespace is not a token, so
+    words split by spaces chain as well), and runs of words written in kana; any other
+    word is a chain of its own."""
     chain: list[tuple[Token, str]] = []
     for token in tokens:
         if token.indexed and token.reading:
+            if chain and not _read_together(chain[-1][0], token):
+                yield chain
+                chain = []
             chain.append((token, reading_key(token.reading, chain[-1][1] if chain else "")))
             continue
         if chain and not token.indexed and token.norm in _JOINING:

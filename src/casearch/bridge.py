@@ -32,7 +32,7 @@ from typing import Iterable, Sequence
 
 from . import analysis
 from .analysis import ENGLISH_STOP_WORDS, Token
-from .textnorm import is_katakana
+from .textnorm import is_katakana, reading_key
 
 GLOSSARY_FILE = "_glossary.tsv"
 SOURCES = ("glossary", "corpus", "gloss", "dictionary", "mined", "transliteration")
@@ -194,6 +194,38 @@ def dictionary_pairs(db: Path | None, japanese: Iterable[str], english: Iterable
         if pair:
             pairs.append(dataclasses.replace(pair, confidence=round(weight, 3)))
     return pairs
+
+
+@lru_cache(maxsize=4096)
+def english_word(db: Path | None, word: str, katakana: str) -> bool:
+    """Whether a Latin word that spells romaji (``katakana``) is an English word: the
+    dictionary (JMdict, not its names) has it as the gloss of a word not read that way
+    (kite: 凧, カイト, never キテ), while romaji spells the word it glosses (sushi: 寿司
+    スシ) or a name (tetsudou)."""
+    if db is None:
+        return False
+    from . import jmdict
+
+    found = jmdict.lookup(db, [], [word.lower()])
+    pairs = [p for p in found if p.source == "dictionary" and p.en.lower() == word.lower()]
+    spoken = _loose_reading(katakana)
+    return bool(pairs) and not any(_loose_reading(_reading_of(p.ja)) == spoken for p in pairs)
+
+
+def _reading_of(written: str) -> str:
+    tokens = analysis.analyze(written)
+    readings = [t.reading for t in tokens if t.indexed]
+    return "".join(readings) if readings and all(readings) else ""
+
+
+def _loose_reading(katakana: str) -> str:
+    """A reading as romaji may spell it: long vowels not written (tokyo: トウキョウ).
+
+    >>> _loose_reading("トウキョウ"), _loose_reading("チュウオウ")
+    ('トキヨ', 'チユオ')
+    """
+    key = reading_key(katakana)
+    return re.sub(r"(?<=[ウクグスズツヅヌフブプムユルオコゴソゾトドノホボポモヨロヲ])ウ|ー", "", key)
 
 
 def glossary_pairs(text: str) -> tuple[list[Pair], list[str]]:

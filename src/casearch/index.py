@@ -48,8 +48,9 @@ from .records import (
 )
 from .errors import CorpusError, EngineMismatch, IndexLocked, IndexMissing, IndexUnusable
 
-SCHEMA_VERSION = 8  # 5: the engine seam (offsets, engine in CURRENT); 6: profiles and learned pairs;
-# 7: Markdown stored as the text its reader reads, with its layout; 8: outlines of documents
+SCHEMA_VERSION = 9  # 5: the engine seam (offsets, engine in CURRENT); 6: profiles and learned pairs;
+# 7: Markdown stored as the text its reader reads, with its layout; 8: outlines of documents;
+# 9: lead (a passage's place: the document's or a section's first)
 INDEX_FORMAT = f"{SCHEMA_VERSION}.{analysis.ANALYSIS_VERSION}"
 CURRENT_FILE = "CURRENT"
 RACY_NS = 2_000_000_000  # a file modified this recently may change again within the same mtime

@@ -99,7 +99,7 @@ def _analyze_json(engine: Engine, request: AnalyzeRequest) -> dict[str, Any]:
         q = request.query
         bridge = engine.bridge(reader) if q.cross else None
         user = engine.synonyms(reader) if q.cross else None
-        parsed = parse(q.q, reader, bridge, q.lang, user)
+        parsed = parse(q.q, reader, bridge, q.lang, user, english=engine.english_word)
         return {
             "query": q.q, "tokens": token_rows(q.q),
             "words": [word_json(unit) for unit in parsed.units], "stop_only": list(parsed.stop_only),

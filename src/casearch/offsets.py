@@ -4,8 +4,10 @@ never read an engine's postings or analyze a passage again.
     encode(text)   the analysis of a stored field, written as one compact string:
                    tokens    "\\n<term>\\x01<norm>\\x02<pos>,<start>,<end>" per indexed token
                              (norm left empty where it equals the term)
-                   chains    runs of consecutive katakana readings (the reading bigrams'
-                             source), each with the original span of every reading character
+                   chains    runs of katakana readings read together (the reading bigrams'
+                             source: one word, or a compound noun's members), each with
+                             the original span of every reading character (its token's,
+                             or its own in kana written as read)
                    runs      runs of Japanese characters of the normalized text (the
                              character bigrams' source), with their original spans
     Offsets        looks terms up with ``str.find`` in that string: a hit decodes only
@@ -22,7 +24,7 @@ from functools import lru_cache
 from typing import Iterator
 
 from . import analysis
-from .textnorm import to_katakana
+from .textnorm import is_kana, to_katakana
 
 Span = tuple[int, int]
 Occurrence = tuple[int, int, int]  # position, start, end
@@ -44,12 +46,21 @@ def encode(text: str) -> str:
 
 
 def _chains(tokens: list[analysis.Token]) -> Iterator[str]:
-    """Each chain of readings (``analysis.reading_chains``): the reading keys, then one
-    (start, end) per token with its number of reading characters."""
+    """Each chain of readings (``analysis.reading_chains``): the reading keys, then the
+    spans their characters mark: one (count, start, end) per token, or per character
+    where a kana word is written as it is read (a match inside シムケント marks only the
+    characters that matched)."""
     for chain in analysis.reading_chains(tokens):
         text = "".join(key for _, key in chain)
         if len(text) >= 2:
-            yield text + _SPANS + ";".join(f"{len(key)},{token.start},{token.end}" for token, key in chain)
+            yield text + _SPANS + ";".join(_key_spans(token, key) for token, key in chain)
+
+
+def _key_spans(token: analysis.Token, key: str) -> str:
+    """``count,start,end`` of a token, with ``,c`` when each reading character is the
+    character at the same place (kana written as read)."""
+    written = len(token.surface) == len(key) and is_kana(token.surface)
+    return f"{len(key)},{token.start},{token.end}" + (",c" if written else "")
 
 
 def _runs(result: analysis.Analysis) -> Iterator[str]:
@@ -112,9 +123,9 @@ class Offsets:
             text, _, encoded = chain.partition(_SPANS)
             if key not in text:
                 continue
-            owners = _owners(encoded)
+            marked = _marked(encoded)
             for at in _all_finds(text, key):
-                spans.append((owners[at][0], owners[at + len(key) - 1][1]))
+                spans.append((marked[at][0], marked[at + len(key) - 1][1]))
         return spans
 
     def reading_words(self, key: str, whole: bool = False) -> list[Span]:
@@ -166,9 +177,27 @@ def _owners(encoded: str) -> tuple[Span, ...]:
     """Per reading character, the span of the token it belongs to."""
     owners: list[Span] = []
     for item in encoded.split(";"):
-        count, start, end = (int(n) for n in item.split(","))
+        count, start, end = (int(n) for n in item.split(",")[:3])
         owners += [(start, end)] * count
     return tuple(owners)
+
+
+@lru_cache(maxsize=4096)
+def _marked(encoded: str) -> tuple[Span, ...]:
+    """Per reading character, what a match on it marks: its token, or the character
+    itself where the token is kana written as read (ガスパイ in ガスパイプライン).
+
+    >>> _marked("2,0,2;3,2,5,c")
+    ((0, 2), (0, 2), (2, 3), (3, 4), (4, 5))
+    """
+    marked: list[Span] = []
+    for item in encoded.split(";"):
+        count, start, end, *flag = item.split(",")
+        if flag:
+            marked += [(int(start) + i, int(start) + i + 1) for i in range(int(count))]
+        else:
+            marked += [(int(start), int(end))] * int(count)
+    return tuple(marked)
 
 
 def _run_spans(encoded: str, length: int) -> list[Span]:

@@ -19,6 +19,7 @@ from .suggest import MAX_COMPLETIONS
 ERROR_CODES = ("invalid_parameter", "query_too_complex", "not_found", "method_not_allowed", "index_unavailable")
 MATCH_VIA = ("surface", "base", "reading", "gloss", "dictionary", "corpus", "glossary", "mined", "transliteration",
              "synonym", "translation")
+MATCH_FIELDS = ("body", "reading", "ngram", "heading", "title")
 HTML = "text/html"
 NULLABLE_STRING = {"type": ["string", "null"]}
 
@@ -112,11 +113,19 @@ SCHEMAS: dict[str, Any] = {
             "counterpart": {"oneOf": [_ref("Counterpart"), {"type": "null"}]},
             "date": {**NULLABLE_STRING, "description": "ISO 8601 date of the document."},
             "source": NULLABLE_STRING,
+            "title_html": {"type": "string", "description": "The title as HTML, its matches in <mark>."},
+            "heading_html": {**NULLABLE_STRING, "description": "The heading as HTML, its matches in <mark>; null for the lead section."},
         },
     },
     "Match": {
         "type": "object", "required": ["term", "via"],
-        "properties": {"term": {"type": "string"}, "via": {"type": "string", "enum": list(MATCH_VIA)}},
+        "properties": {
+            "term": {"type": "string", "description": "The query part, as typed."},
+            "via": {"type": "string", "enum": list(MATCH_VIA)},
+            "field": {"type": "string", "enum": list(MATCH_FIELDS),
+                      "description": "Where it matched: the text (body), its reading or characters (ngram), the heading or the title."},
+            "word": {"type": "string", "description": "A counterpart's or synonym's own word in the passage (パイプライン for pipeline)."},
+        },
     },
     "Counterpart": {
         "type": "object", "required": ["doc_id", "section", "url"],

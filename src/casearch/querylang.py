@@ -20,14 +20,14 @@ import unicodedata
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from itertools import islice
-from typing import TYPE_CHECKING, Iterable, Iterator, Protocol
+from typing import TYPE_CHECKING, Callable, Iterable, Iterator, Protocol
 
 from . import analysis
 from . import querytree as qt
 from .partial import Piece, is_weak
 from .bridge import MAX_COUNTERPARTS, Counterpart
 from .errors import QueryError
-from .textnorm import is_kana, long_vowels_marked, reading_key, romaji_to_katakana, to_katakana
+from .textnorm import is_kana, long_vowels_marked, reading_key, rendaku_readings, romaji_to_katakana, to_katakana
 
 if TYPE_CHECKING:
     from .bridge import Bridge
@@ -91,6 +91,9 @@ class Unit:
     alternatives: tuple[Alternative, ...]
 
 
+EnglishCheck = Callable[[str, str], bool]  # (Latin word, its romaji katakana) -> an English word?
+
+
 class Vocabulary(Protocol):
     """What the parser may ask of the index."""
 
@@ -144,27 +147,27 @@ def _crosses(language: str, into: str | None) -> bool:
 
 def parse(
     text: str, vocabulary: Vocabulary | None = None, bridge: Bridge | None = None, into: str | None = None,
-    synonyms: Synonyms | None = None, relaxed: bool = False,
+    synonyms: Synonyms | None = None, relaxed: bool = False, english: EnglishCheck | None = None,
 ) -> ParsedQuery:
     """Parse a user query; ``vocabulary`` (the index) expands ``w*`` and vets romaji;
     ``bridge`` (None: no cross-lingual expansion) adds the other language's terms and
     the Japanese words that share them; ``into`` names the language the results are
-    asked in (None: any); ``synonyms``: the user's groups (only with a bridge).
-    ``relaxed``: also cut the required words into the pieces partial matching counts
-    (``partial``), each content word of a compound its own, and record the units that
-    mark them."""
+    asked in (None: any); ``synonyms``: the user's groups (only with a bridge);
+    ``english`` tells an English word from romaji (kite is not キテ). ``relaxed``: also
+    cut the required words into the pieces partial matching counts (``partial``), each
+    content word of a compound its own, and record the units that mark them."""
     text = unicodedata.normalize("NFKC", text)
     language = language_of(text)
     # Results asked in the other language: the counterparts are what is searched for,
     # as much as the words typed; else they weigh less than the words typed.
     boost = INTO_BOOST if _crosses(language, into) else EXPANSION_BOOST
     user = synonyms if bridge is not None else None
-    builder = _Builder(vocabulary, bridge, boost, user, relaxed)
+    builder = _Builder(vocabulary, bridge, boost, user, relaxed, english)
     try:
         lexemes = _lex(text)
         result = _Parser(lexemes, builder).parse()
     except _SyntaxFallback:
-        builder = _Builder(vocabulary, bridge, boost, user, relaxed)
+        builder = _Builder(vocabulary, bridge, boost, user, relaxed, english)
         # Operators left dangling ("A NOT", "A OR") are dropped, not searched as words.
         lexemes = [_Lex("word", w) for w in text.split() if w not in _OPERATOR_WORDS]
         result = _Parser(lexemes, builder).parse()
@@ -321,9 +324,10 @@ class _Builder:
 
     def __init__(
         self, vocabulary: "Vocabulary | None", bridge: "Bridge | None" = None, boost: float = EXPANSION_BOOST,
-        synonyms: "Synonyms | None" = None, relaxed: bool = False,
+        synonyms: "Synonyms | None" = None, relaxed: bool = False, english: "EnglishCheck | None" = None,
     ) -> None:
         self.vocabulary = vocabulary
+        self.english = english
         self.relaxed = relaxed
         self.pieces: list[Piece] = []
         self.negatives: list[qt.Node] = []
@@ -382,11 +386,12 @@ class _Builder:
         # The whole word is also looked up by its reading when it is kana (MeCab may take
         # a kana word for particles) and by its characters, which finds it where the
         # query and the text were segmented differently.
-        reading = self._reading_alternative(lex.text, lex.fields, tokens)
+        function_words_only = not groups and all(t.stop for t in everything if is_kana(t.surface)) and not loanword
+        reading = [] if function_words_only else self._reading_alternatives(lex.text, lex.fields, tokens)
         # Particles inside a quoted phrase are one character by nature, not a sign of a bad split.
         oddly = fragment or _oddly_split([t for t in everything if not t.stop])
         ngram = self._ngram_alternative(lex.text, lex.fields) if oddly else None
-        whole = [a for a in (ngram, reading) if a] + self._loanword_alternatives(loanword, lex.fields)
+        whole = ([ngram] if ngram else []) + reading + self._loanword_alternatives(loanword, lex.fields)
         if not groups and not whole:
             if tokens:
                 self.stop_only.append(lex.text)
@@ -582,22 +587,31 @@ class _Builder:
             return None
         return Alternative("body_ngram", tuple(analysis.query_grams(written)), "surface")
 
-    def _reading_alternative(
+    def _reading_alternatives(
         self, text: str, fields: tuple[str, ...], tokens: list[analysis.Token]
-    ) -> Alternative | None:
+    ) -> list[Alternative]:
         """Kana (or romaji) words are also looked up by reading: てつどう finds 鉄道, and
-        ぐろーばるさうす (or ぐろおばる・さうす) finds グローバル・サウス."""
+        ぐろーばるさうす (or ぐろおばる・さうす) finds グローバル・サウス; a long one also
+        with a voiced mora read as rendaku (``rendaku_readings``)."""
+        key = self._reading_key(text, fields, tokens)
+        if key is None:
+            return []
+        return [Alternative("body_reading", tuple(analysis.query_grams(form)), "reading") for form in rendaku_readings(key)]
+
+    def _reading_key(self, text: str, fields: tuple[str, ...], tokens: list[analysis.Token]) -> str | None:
         if "body" not in fields or len(text) < 2:
             return None
         spoken = "".join(c for c in text if c not in "・=")  # a compound's dot is not read
         if is_kana(spoken) and len(spoken) >= 2:
-            return Alternative("body_reading", tuple(analysis.query_grams(reading_key(to_katakana(spoken)))), "reading")
+            return reading_key(to_katakana(spoken))
         if text.isascii() and text.isalpha() and len(text) >= 4 and len(tokens) == 1:
             if self.vocabulary is not None and self.vocabulary.has_term("body", tokens[0].term):
                 return None  # an English word the corpus knows: not romaji
             katakana = romaji_to_katakana(text)
+            if katakana and self.english is not None and self.english(text.lower(), katakana):
+                return None  # an English word of the dictionary (kite): not romaji
             if katakana and len(katakana) >= 2:
-                return Alternative("body_reading", tuple(analysis.query_grams(reading_key(katakana))), "reading")
+                return reading_key(katakana)
         return None
 
     def _record(self, label: str, alternatives: list[Alternative]) -> qt.Node:

@@ -1,7 +1,7 @@
 """The engine-neutral query: a small tree of our own that every engine compiles.
 
     querylang.parse  ->  Term / Phrase leaves (field, analyzed terms, boost)
-                     ->  And / Or / Best / AndNot / Every / Nothing
+                     ->  And / Or / Best / AndNot / Require / Every / Nothing
     search           ->  Keyed (translations joining the query: passage ids, weights)
                      ->  engines.<name>.compile -> the engine's own query objects
 
@@ -57,6 +57,15 @@ class AndNot:
 
 
 @dataclass(frozen=True)
+class Require:
+    """Matches of ``scored`` that ``required`` matches too, scored as ``scored`` alone:
+    a filter (a title match counts on the document's first passage only)."""
+
+    scored: "Node"
+    required: "Node"
+
+
+@dataclass(frozen=True)
 class Keyed:
     """The passages whose keyword field (``pid``) holds one of these values, each scored
     by its weight: the aligned translations that join a query. One node instead of an Or
@@ -76,7 +85,7 @@ class Nothing:
     """Matches no passage (a prefix that expands to no word)."""
 
 
-Node = Term | Phrase | And | Or | Best | AndNot | Keyed | Every | Nothing
+Node = Term | Phrase | And | Or | Best | AndNot | Require | Keyed | Every | Nothing
 
 
 def leaf(field: str, terms: tuple[str, ...], boost: float = 1.0) -> Node:

@@ -44,6 +44,7 @@ from .synonyms import SYNONYMS_KIND, SYNONYMS_PID
 DOC_KIND, PASSAGE_KIND, PAIRS_KIND, GLOSSARY_KIND = "doc", "passage", "pairs", "glossary"
 PROFILE_KIND = "profile"
 OUTLINE_KIND = "outline"
+LEAD_DOC, LEAD_SECTION = "doc", "section"  # the ``lead`` keyword of a passage
 GLOSSARY_PID = "glossary"
 MINED_ID = "@mined"  # the doc_id of the learned pairs' record: no document has it
 MINED_PID = f"pairs:{MINED_ID}"
@@ -68,6 +69,7 @@ def passage_records(document: Document) -> Iterator[dict]:
             "body": passage.text,
             "section_no": passage.section,
             "part": passage.part,
+            "lead": _lead(passage.section, passage.part),
             "date": document.date or "",
             "meta": meta,
             "layout": layout.encode(passage.layout),
@@ -76,6 +78,15 @@ def passage_records(document: Document) -> Iterator[dict]:
                 "body": offsets.encode(passage.text),
             },
         }
+
+
+def _lead(section: int, part: int) -> str:
+    """What a passage opens: ``doc`` (the document's first passage, where a match in the
+    title is listed), ``section`` (a section's first, for a match in the heading), or
+    nothing."""
+    if part != 1:
+        return ""
+    return LEAD_DOC if section == 1 else LEAD_SECTION
 
 
 @dataclass

@@ -27,7 +27,6 @@ from __future__ import annotations
 import re
 import threading
 import time
-import unicodedata
 from collections import Counter
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
@@ -35,10 +34,10 @@ from pathlib import Path
 from typing import Any, Callable, Collection, Iterator, Mapping
 from urllib.parse import quote
 
-from . import analysis, bridgestore, config, engines, layout, partial
+from . import aligned, analysis, bridgestore, config, engines, explain, layout, partial, scope
 from . import index as index_mod
 from . import querytree as qt
-from .bridge import Pair
+from .bridge import Pair, english_word
 from .docpages import PageCuts, Paging, Place, anchor
 from .engines.base import Key, Reader
 from .errors import CasearchError, IndexUnusable, QueryError
@@ -85,6 +84,8 @@ class Hit:
     source: str | None = None
     section_no: int = field(default=1, repr=False)
     part: int = field(default=1, repr=False)  # the passage's number in its section (links to long documents)
+    title_html: str = ""  # the title with its matches marked
+    heading_html: str | None = None  # the heading with its matches marked (None: the lead section)
 
 
 @dataclass
@@ -287,6 +288,10 @@ class Engine:
             group for fields in reader.records(SYNONYMS_KIND) for group in (fields.get("meta") or {}).get("groups", [])
         ))
 
+    def english_word(self, word: str, katakana: str) -> bool:
+        """Whether a Latin word that spells romaji is an English word (``bridge.english_word``)."""
+        return english_word(self._dictionary(), word, katakana)
+
     def _dictionary(self) -> Path | None:
         """jamdict-data's database, for query words the corpus's pairs do not know."""
         try:
@@ -299,27 +304,29 @@ class Engine:
     def search(self, request: SearchRequest) -> SearchResult:
         began = time.perf_counter()
         with self._reading(), self.reader() as reader:
-            stored = _StoredFields(reader)
+            stored = _StoredFields(reader, self._dictionary() if request.cross else None)
             bridge = self.bridge(reader) if request.cross else None
             user = self.synonyms(reader) if request.cross else None
-            parsed = parse(request.q, reader, bridge, request.lang, user)
-            plain = parse(request.q, reader).query if request.cross else parsed.query
+            english = self.english_word
+            parsed = parse(request.q, reader, bridge, request.lang, user, english=english)
+            plain = parse(request.q, reader, english=english).query if request.cross else parsed.query
             # Asked for the other language's passages, a word as typed is no better evidence
             # than its counterpart (English inside Japanese text is often an option name):
             # then both kinds of match rank together, else the typed words' matches first.
             crosses = parsed.crosses_into(request.lang)
             bridged, translated = parsed.query, {}
             if request.cross:
-                expanded = parse(request.q, reader, bridge, synonyms=user).query if crosses else parsed.query
+                expanded = parse(request.q, reader, bridge, synonyms=user, english=english).query if crosses else parsed.query
                 translated = _translations(stored, parsed, plain, expanded)
                 parsed.query = _with_translations(parsed.query, translated)
             # A negated word is expanded too, so the words as typed may list more.
             tiers = ([parsed.query] + ([plain] if parsed.negated else [])) if crosses else [plain, bridged, parsed.query]
+            tiers = scope.scoped_tiers(tiers, parsed.units, translated, reader)
             nested = _nested(tiers, parsed.negated)
             ranked, facets = _rank(stored, nested, request)
             matching = "all"
             if nested and not parsed.alternation and facets["all"] < partial.PARTIAL_BELOW:
-                relaxed = parse(request.q, reader, bridge, request.lang, user, relaxed=True)
+                relaxed = parse(request.q, reader, bridge, request.lang, user, relaxed=True, english=english)
                 widened = _widened(stored, nested, relaxed, facets, request)
                 if widened is not None:
                     (ranked, facets), parsed, matching = widened, relaxed, "partial"
@@ -351,7 +358,7 @@ class Engine:
             head = shown[0] if shown else reader.find_pid(f"{doc_id}#s1p1")
             if head is None:
                 return None
-            units = parse(q, reader, self.bridge(reader), synonyms=self.synonyms(reader)).units if q else []
+            units = parse(q, reader, self.bridge(reader), synonyms=self.synonyms(reader), english=self.english_word).units if q else []
             view = _document_view(head, shown, units, anchored=cuts.paged)
             if cuts.paged:
                 view.paging = cuts.paging(number)
@@ -361,8 +368,9 @@ class Engine:
 class _StoredFields:
     """A reader plus the stored fields it has read during one request."""
 
-    def __init__(self, reader: Reader) -> None:
+    def __init__(self, reader: Reader, dictionary: Path | None = None) -> None:
         self.reader = reader
+        self.dictionary = dictionary  # jamdict-data's database: marks in translations
         self._seen: dict[Any, dict] = {}
 
     def __call__(self, key: Key) -> dict:
@@ -384,18 +392,26 @@ def _hit(stored: _StoredFields, parsed: ParsedQuery, key: Key, score: float, tra
     body = [unit_spans(offsets["body"], "body", unit) for unit in parsed.units]
     spans = merge_spans(span for found in body for spans in found.values() for span in spans)
     direct = [span for found in body for via in DIRECT_VIAS for span in found.get(via, ())]
-    matched = [m for unit, found in zip(parsed.units, body) if (m := _explain(fields, offsets, unit, found))]
+    matched = [m for unit in parsed.units if (m := explain.match_note(fields, offsets, unit))]
     if not matched and fields["pid"] in translated:
-        matched = [{"term": " ".join(u.label for u in parsed.units), "via": "translation"}]
+        note = {"term": " ".join(u.label for u in parsed.units), "via": "translation", "field": "body"}
+        found = aligned.counterpart_spans(fields, parsed.units, stored.dictionary)
+        if found:
+            spans = merge_spans(found)
+            note["word"] = fields["body"][found[0][0] : found[0][1]]
+        matched = [note]
+    heading = fields["section"] or None
     return Hit(
         doc_id=fields["doc_id"], title=fields["title"], lang=fields["lang"],
-        section=fields["section"] or None,
+        section=heading,
         url=doc_url(fields["doc_id"], fields["section_no"]),
         score=round(score, 4), matched=matched,
         snippet=make_snippet(fields["body"], spans, direct=direct, markers=_item_markers(fields)),
         counterpart=_counterpart(stored.reader, fields),
         date=fields.get("date") or None, source=(fields.get("meta") or {}).get("source"),
         section_no=fields["section_no"], part=fields.get("part") or 1,
+        title_html=highlight(fields["title"], match_spans(offsets["title"], "title", parsed.units)),
+        heading_html=highlight(heading, match_spans(offsets["section"], "section", parsed.units)) if heading else None,
     )
 
 
@@ -452,6 +468,7 @@ def _translations(stored: _StoredFields, parsed: ParsedQuery, plain: qt.Node | N
         seeding = plain if parsed.crosses_into(target) else expanded
         if seeding is None:
             continue
+        seeding = scope.listed(seeding, parsed.units, stored.reader)
         # Ties are broken as everywhere (doc_id, section), so the seeds do not depend on
         # how the engine laid the passages out (segments, processes).
         best, _ = _by_relevance(stored, seeding, TRANSLATION_SEEDS, "en" if target == "ja" else "ja")
@@ -481,26 +498,6 @@ def stored_pairs(reader: Reader) -> Iterator[tuple[str, list[Pair]]]:
 
 
 DIRECT_VIAS = ("surface", "base", "reading")  # the words as typed, not a counterpart
-VIA_PREFERENCE = ("surface", "base", "gloss", "dictionary", "corpus", "glossary", "mined", "transliteration",
-                  "synonym", "translation", "reading")
-
-
-def _explain(fields: dict, offsets: dict[str, Offsets], unit: Unit, in_body: dict) -> dict[str, str] | None:
-    """How one query part matched this passage: the most direct ``via`` that holds. A
-    base-form match whose characters are the query's own counts as written (titles and
-    headings are only indexed by base form). ``in_body``: the unit's body spans."""
-    vias: set[str] = set()
-    written = unicodedata.normalize("NFKC", unit.label).lower()
-    for name in ("body", "title", "section"):
-        found = in_body if name == "body" else unit_spans(offsets[name], name, unit)
-        vias |= set(found)
-        text = fields.get(name) or ""
-        if any(unicodedata.normalize("NFKC", text[a:b]).lower() == written for a, b in found.get("base", [])):
-            vias.add("surface")
-    for via in VIA_PREFERENCE:
-        if via in vias:
-            return {"term": unit.label, "via": via}
-    return None
 
 
 def _nested(tiers: list[qt.Node | None], negated: int) -> list[qt.Node]:

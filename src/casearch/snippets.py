@@ -7,7 +7,8 @@
     sentences     the passage cut after 。！？.!? and at line ends
     choose        the run of whole sentences (at most ~160 characters) holding the most
                   distinct units, then the most matches; a longer sentence is cut
-                  around its first match and the cut is marked with …
+                  around its first match, at word boundaries in Latin script, and the
+                  cut is marked with …
     render        HTML-escape everything, wrap the spans in <mark>; where a list item
                   starts (``markers``, from the passage's layout) show its bullet or
                   number, so items read as items on one line
@@ -197,7 +198,7 @@ def _choose_window(text: str, spans: Sequence[Span], size: int, direct: Sequence
             j += 1
         window = (first_start, bounds[j][1])
         if window[1] - window[0] > size:
-            window = _cut_around(window, ordered, size)
+            window = _at_words(text, _cut_around(window, ordered, size))
         lo, hi = bisect_left(starts, window[0]), bisect_right(starts, window[1])
         inside = [s for s in ordered[lo:hi] if s[1] <= window[1]]
         distinct = {text[a:b] for a, b in inside}
@@ -216,6 +217,50 @@ def _cut_around(window: Span, spans: Sequence[Span], size: int) -> Span:
     if first is not None and first[0] - start > size // 4:
         start = max(start, min(first[0] - size // 4, end - size))
     return start, min(end, start + size)
+
+
+MAX_WORD = 40  # how far a cut moves to reach a word boundary
+
+
+def _at_words(text: str, window: Span) -> Span:
+    """A cut moved off the middle of a Latin word: the start forward past it, the end
+    back before it (Japanese has no spaces: any character boundary will do).
+
+    >>> t = "The Ministry of Foreign Affairs announced it"
+    >>> a, b = _at_words(t, (6, 38)); t[a:b]
+    'of Foreign Affairs'
+    """
+    start, end = window
+    if 0 < start < end and _in_word(text, start):
+        found = _next_space(text, start, min(end, start + MAX_WORD))
+        start = found if found is not None else start
+    if start < end < len(text) and _in_word(text, end):
+        found = _previous_space(text, end, max(start, end - MAX_WORD))
+        end = found if found is not None else end
+    return start, end
+
+
+def _in_word(text: str, at: int) -> bool:
+    """Whether ``at`` falls between two characters of one Latin word."""
+    return _latin(text[at - 1]) and _latin(text[at])
+
+
+def _latin(c: str) -> bool:
+    return (c.isalnum() and ord(c) < 0x250) or c in "-'’"
+
+
+def _next_space(text: str, at: int, limit: int) -> int | None:
+    for i in range(at, limit):
+        if text[i].isspace():
+            return i + 1
+    return None
+
+
+def _previous_space(text: str, at: int, limit: int) -> int | None:
+    for i in range(at - 1, limit, -1):
+        if text[i].isspace():
+            return i
+    return None
 
 
 def _trim(text: str, window: Span) -> Span:

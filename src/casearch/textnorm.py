@@ -104,27 +104,58 @@ def to_katakana(text: str) -> str:
 
 
 def reading_key(katakana: str, before: str = "") -> str:
-    """A reading with voicing marks removed, so rendaku (所: ショ / ジョ) does not matter,
-    small kana written large, and the long-vowel mark written as the vowel it lengthens,
-    so that a loanword typed with its vowel spelled out (ぐろおばる) reads as written with
-    ー (グローバル). ``before``: the key of the reading just before, when this one
-    continues it. The key has one character per character of the reading.
+    """A reading as it is compared: small kana written large, and the long-vowel mark
+    written as the vowel it lengthens, so that a loanword typed with its vowel spelled
+    out (ぐろおばる) reads as written with ー (グローバル). Voicing is kept (ガス is not
+    カス; ``rendaku_readings`` has the exception). ``before``: the key of the reading
+    just before, when this one continues it. One character per character of the reading.
 
     >>> reading_key("セイユジョ"), reading_key("パイプ"), reading_key("グローバル"), reading_key("グロオバル")
-    ('セイユシヨ', 'ハイフ', 'クロオハル', 'クロオハル')
+    ('セイユジヨ', 'パイプ', 'グロオバル', 'グロオバル')
     """
-    stripped = unicodedata.normalize("NFD", katakana).replace("\u3099", "").replace("\u309a", "")
-    folded = unicodedata.normalize("NFC", stripped).translate(_SMALL_KANA)
+    folded = katakana.translate(_SMALL_KANA)
     if "ー" not in folded:
         return folded
     out: list[str] = []
     previous = before[-1:] if before else ""
     for c in folded:
         if c == "ー":
-            c = _VOWEL.get(previous, c)
+            c = _VOWEL.get(devoiced(previous), c)
         out.append(c)
         previous = c
     return "".join(out)
+
+
+def devoiced(kana: str) -> str:
+    """A kana without its voicing mark.
+
+    >>> devoiced("ガ"), devoiced("パ"), devoiced("カ")
+    ('カ', 'ハ', 'カ')
+    """
+    stripped = unicodedata.normalize("NFD", kana).replace("\u3099", "").replace("\u309a", "")
+    return unicodedata.normalize("NFC", stripped)
+
+
+RENDAKU_MIN = 4  # reading characters a query needs before voicing may be read as rendaku
+
+
+def rendaku_readings(key: str) -> list[str]:
+    """A query's reading key, and for a long one (RENDAKU_MIN) each form with one voiced
+    mora after the first read unvoiced: rendaku voices the first mora of a compound's
+    later member (製油所 is said セイユジョ), while the dictionary reads each member on
+    its own (所: ショ). A short query keeps its voicing (ジェン is not 支援, シエン).
+
+    >>> rendaku_readings("セイユジヨ"), rendaku_readings("ジエン"), rendaku_readings("パイプ")
+    (['セイユジヨ', 'セイユシヨ'], ['ジエン'], ['パイプ'])
+    """
+    forms = [key]
+    if len(key) < RENDAKU_MIN:
+        return forms
+    for at in range(1, len(key)):
+        plain = devoiced(key[at])
+        if plain != key[at] and "\u3099" in unicodedata.normalize("NFD", key[at]) and key[at] != "ヴ":
+            forms.append(key[:at] + plain + key[at + 1 :])
+    return forms
 
 
 def long_vowels_marked(katakana: str) -> str:
@@ -136,7 +167,7 @@ def long_vowels_marked(katakana: str) -> str:
     """
     out: list[str] = []
     for c in katakana:
-        if out and c in "アイウエオ" and _VOWEL.get(reading_key(out[-1])) == c:
+        if out and c in "アイウエオ" and _VOWEL.get(devoiced(reading_key(out[-1]))) == c:
             c = "ー"
         out.append(c)
     return "".join(out)

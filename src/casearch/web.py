@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from html import escape
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any, Mapping
@@ -202,6 +203,7 @@ class DocumentGroup:
     position: int  # 1-based, for element ids
     doc_id: str
     title: str
+    title_html: str  # the title with the query's matches marked
     lang: str
     date: str | None
     source: str | None
@@ -225,7 +227,7 @@ def group_hits(result: SearchResult, ui: str) -> list[DocumentGroup]:
         group = groups.get(hit.doc_id)
         if group is None:
             group = groups[hit.doc_id] = DocumentGroup(
-                len(groups) + 1, hit.doc_id, hit.title, hit.lang, hit.date, hit.source,
+                len(groups) + 1, hit.doc_id, hit.title, hit.title_html or escape(hit.title, quote=False), hit.lang, hit.date, hit.source,
                 _doc_href(doc_url(hit.doc_id), result.query, ui),
             )
         group.hits.append((hit, _doc_href(hit.url, result.query, ui, hit.part)))

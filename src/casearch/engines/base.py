@@ -28,7 +28,7 @@ TEXT_FIELDS: dict[str, tuple[str, float]] = {
     "body_ngram": ("ngram", 0.2),
 }
 EXTRA_BODY_FIELDS = ("body_surface", "body_reading", "body_ngram")
-KEYWORD_FIELDS = ("pid", "kind", "doc_id", "lang", "date")
+KEYWORD_FIELDS = ("pid", "kind", "doc_id", "lang", "date", "lead")  # lead: doc | section | "" (records)
 STORED_ONLY = ("path", "digest", "meta", "offsets", "layout")
 NUMBER_FIELDS = ("section_no", "part")
 LANGS = ("ja", "en")

@@ -170,6 +170,11 @@ class TantivyReader:
                 (tantivy.Occur.Must, self.compile(node.positive)),
                 (tantivy.Occur.MustNot, self.compile(node.negative)),
             ])
+        if isinstance(node, qt.Require):
+            return Q.boolean_query([
+                (tantivy.Occur.Must, self.compile(node.scored)),
+                (tantivy.Occur.Must, Q.const_score_query(self.compile(node.required), 0.0)),
+            ])
         if isinstance(node, qt.Keyed):
             return Q.boolean_query([
                 (tantivy.Occur.Should, Q.const_score_query(Q.term_query(schema, node.field, text), weight))

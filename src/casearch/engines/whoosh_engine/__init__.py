@@ -50,6 +50,7 @@ def build_schema() -> Schema:
         section_no=NUMERIC(stored=True, sortable=True),
         part=NUMERIC(stored=True),
         date=ID(stored=True, sortable=True),
+        lead=ID(stored=True),  # "doc" on a document's first passage, "section" on a section's
         meta=STORED(),
         offsets=STORED(),  # the passage's token offsets (``offsets``), for marks and snippets
         layout=STORED(),  # the passage's Markdown structure (``layout``), for the page and snippets

@@ -5,6 +5,7 @@ its first candidate, and a best-of whose score is the current passage's.
                                   ->  per candidate passage: the start positions p with
                                       p + i among word i's positions, for every i
     Excluding(a, b)               ->  a's matches without b's, the first one included
+    Requiring(a, b)               ->  a's matches that b matches too, scored by a
     KeyedWeights(field, weights)  ->  one sorted list of the passages named by their ids,
                                       each scored by its weight (joining translations)
 
@@ -112,6 +113,79 @@ class _ExcludingMatcher(AndNotMatcher):
     def _find_first(self) -> None:
         if self.a.is_active():
             self._find_next()  # moves b up to a's first candidate before comparing
+
+
+class Requiring(wq.Require):
+    """``a`` where ``b`` matches too, scored by ``a`` alone (a filter)."""
+
+    def matcher(self, searcher, context=None):
+        return _RequiringMatcher(self.a.matcher(searcher, context), self.b.matcher(searcher, searcher.boolean_context()))
+
+
+class _RequiringMatcher(matching.Matcher):
+    """Whoosh's ``RequireMatcher`` is an intersection whose quality skipping trips on
+    its own assertion when both sides stand on one passage; this one moves the two
+    sides to a common passage after every step and never skips by quality."""
+
+    def __init__(self, a, b) -> None:
+        self.a, self.b = a, b
+        self._agree()
+
+    def _agree(self) -> None:
+        a, b = self.a, self.b
+        while a.is_active() and b.is_active() and a.id() != b.id():
+            if a.id() < b.id():
+                a.skip_to(b.id())
+            else:
+                b.skip_to(a.id())
+
+    def is_active(self) -> bool:
+        return self.a.is_active() and self.b.is_active()
+
+    def id(self):
+        return self.a.id()
+
+    def next(self) -> None:
+        self.a.next()
+        self._agree()
+
+    def skip_to(self, id) -> None:
+        if self.a.id() < id:
+            self.a.skip_to(id)
+        self._agree()
+
+    def score(self) -> float:
+        return self.a.score()
+
+    def weight(self) -> float:
+        return self.a.weight()
+
+    def value(self):
+        return self.a.value()
+
+    def supports(self, astype) -> bool:
+        return self.a.supports(astype)
+
+    def value_as(self, astype):
+        return self.a.value_as(astype)
+
+    def spans(self):
+        return self.a.spans()
+
+    def copy(self) -> "_RequiringMatcher":
+        return self.__class__(self.a.copy(), self.b.copy())
+
+    def children(self) -> list:
+        return [self.a, self.b]
+
+    def supports_block_quality(self) -> bool:
+        return False
+
+    def max_quality(self) -> float:
+        return self.a.max_quality()
+
+    def replace(self, minquality: float = 0):
+        return self if self.is_active() else matching.NullMatcher()
 
 
 class BestOf(wq.DisjunctionMax):

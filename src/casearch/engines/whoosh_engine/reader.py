@@ -20,7 +20,7 @@ from whoosh.sorting import FieldFacet, MultiFacet, ScoreFacet
 from ... import querytree as qt
 from ...errors import QueryError
 from ..base import LANGS, PASSAGE, Scored
-from .matchers import AdjacentPhrase, BestOf, Excluding, KeyedWeights
+from .matchers import AdjacentPhrase, BestOf, Excluding, KeyedWeights, Requiring
 
 SEARCH_SECONDS = 1.0
 
@@ -44,6 +44,8 @@ def compile_query(node: qt.Node) -> wq.Query:
         return BestOf([compile_query(child) for child in node.children])
     if isinstance(node, qt.AndNot):
         return Excluding(compile_query(node.positive), compile_query(node.negative))
+    if isinstance(node, qt.Require):
+        return Requiring(compile_query(node.scored), compile_query(node.required))
     if isinstance(node, qt.Keyed):
         return KeyedWeights(node.field, node.weights)
     if isinstance(node, qt.Every):
