@@ -21,7 +21,7 @@ from __future__ import annotations
 import html
 import re
 import unicodedata
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from casearch.analysis import Token, analyze
 from casearch.querylang import parse
@@ -254,9 +254,23 @@ def mark_problems(engine, query, hits: list[dict]) -> tuple[list[str], list[str]
         f"{_where(hit)} {name}: {text[a:b]!r} in …{text[max(0, a - 8):b + 8]}…"
         for hit in hits
         for name, text, a, b in hit_marks(hit)
-        if not mark_matches(text, a, b, words)
+        if not mark_matches(text, a, b, _with_declared(words, hit))
     ]
     return unmarked, stray
+
+
+# Match notes whose ``word`` is a counterpart of a query word, found by the bridge
+# (dictionary, same sound, learned pairs…) or in a translation: the mark on that word
+# is explained by the note, which names the query word and the source.
+COUNTERPART_VIAS = frozenset({
+    "dictionary", "corpus", "glossary", "translation", "mined", "transliteration", "synonym", "gloss",
+})
+
+
+def _with_declared(words: QueryWords, hit: dict) -> QueryWords:
+    declared = {fold(note["word"]) for note in hit.get("matched") or []
+                if note.get("word") and note.get("via") in COUNTERPART_VIAS}
+    return replace(words, counterparts=words.counterparts | declared) if declared else words
 
 
 def _where(hit: dict) -> str:

@@ -144,16 +144,38 @@ def test_a_reading_marks_whole_words_read_that_way(client) -> None:
                 assert key in read or folded(mark) == folded(q), (q, mark, read)
 
 
-def test_hits_that_match_a_word_are_marked_with_expansion_too(client) -> None:
-    """With cross-lingual expansion, every hit that matches a query word or one of its
-    counterparts is marked; passages that join only as translations say so."""
+def test_every_hit_is_marked_with_expansion_too(client) -> None:
+    """With cross-lingual expansion, every hit is marked: where it matches a query word
+    or one of its counterparts, or, for a passage that joined only as the translation of
+    a matching passage, in that passage's snippet (``translation_snippet``)."""
+    translated = 0
     for q in article_words()[::3]:
         for hit in api(client, q)["hits"]:
             notes = hit["matched"]
-            if notes and notes[0]["via"] == "translation":
+            if notes and notes[0]["via"] == "translation" and not marks(hit):
+                translated += 1
                 assert hit["counterpart"] is not None, (q, hit["url"])
+                assert MARK.search(hit["translation_snippet"] or ""), (q, hit["url"])
                 continue
             assert marks(hit), (q, hit["url"], notes)
+            assert hit["translation_snippet"] is None  # only where the passage has no mark of its own
+    assert translated > 0  # the case is real: translations join unmarked
+
+
+def test_a_translation_shows_the_marked_passage_it_translates(tmp_path: Path) -> None:
+    """zorblat has no counterpart: its Japanese translations join through the aligned
+    English passage, whose sentence is shown marked on the page, in JSON and in the CLI."""
+    corpus = tmp_path / "c"
+    write(corpus / "en.md", "---\ntranslation_of: ja\n---\n# Note\n\nA zorblat crossed the bridge.\n")
+    write(corpus / "ja.md", "# 記録\n\n謎の生き物が橋を渡った。\n")
+    reindex(corpus, tmp_path / "i")
+    client = create_app({"INDEX_DIR": str(tmp_path / "i"), "CORPUS_DIR": str(corpus), "TESTING": True}).test_client()
+    [hit] = api(client, "zorblat", lang="ja")["hits"]
+    assert hit["doc_id"] == "ja" and "<mark>" not in hit["snippet"]
+    assert hit["translation_snippet"] == "A <mark>zorblat</mark> crossed the bridge."
+    page = client.get("/search", query_string={"q": "zorblat", "lang": "ja", "ui": "en"}).get_data(as_text=True)
+    assert 'class="snippet translated-from"' in page and "Translation of:" in page and "<mark>zorblat</mark>" in page
+    assert api(client, "zorblat", lang="en")["hits"][0]["translation_snippet"] is None
 
 
 # --- the cases a reader hit -------------------------------------------------------------

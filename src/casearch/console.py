@@ -167,6 +167,8 @@ def result_lines(result: "SearchResult", color: bool) -> list[str]:
         else:  # another passage of the document just above
             lines.append(f"{n}. {style('↳ ' + section, bold=True)} {style(hit.url, fg='blue')}")
         lines.append("   " + snippet_text(hit.snippet, color))
+        if hit.translation_snippet:
+            lines.append("   translation of: " + snippet_text(hit.translation_snippet, color))
         previous_doc = hit.doc_id
     if not result.hits and result.total:
         lines.append("(this page is past the last result)")

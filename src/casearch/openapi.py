@@ -115,6 +115,9 @@ SCHEMAS: dict[str, Any] = {
             "source": NULLABLE_STRING,
             "title_html": {"type": "string", "description": "The title as HTML, its matches in <mark>."},
             "heading_html": {**NULLABLE_STRING, "description": "The heading as HTML, its matches in <mark>; null for the lead section."},
+            "translation_snippet": {**NULLABLE_STRING, "description": (
+                "A hit that joined as the translation of a matching passage and holds no word of the "
+                "query: that passage's snippet (HTML, matches in <mark>), in the other language. Else null.")},
         },
     },
     "Match": {

@@ -86,6 +86,9 @@ class Hit:
     part: int = field(default=1, repr=False)  # the passage's number in its section (links to long documents)
     title_html: str = ""  # the title with its matches marked
     heading_html: str | None = None  # the heading with its matches marked (None: the lead section)
+    # A hit that joined as the translation of a matching passage and holds no word of the
+    # query itself: that passage's snippet, marked, so that every hit shows why it is here.
+    translation_snippet: str | None = None
 
 
 @dataclass
@@ -366,12 +369,15 @@ class Engine:
 
 
 class _StoredFields:
-    """A reader plus the stored fields it has read during one request."""
+    """A reader plus the stored fields it has read during one request, and the
+    passages whose translations joined it (``seeds``: joined pid -> the best seed's
+    fields, whose snippet explains the translation)."""
 
     def __init__(self, reader: Reader, dictionary: Path | None = None) -> None:
         self.reader = reader
         self.dictionary = dictionary  # jamdict-data's database: marks in translations
         self._seen: dict[Any, dict] = {}
+        self.seeds: dict[str, dict] = {}
 
     def __call__(self, key: Key) -> dict:
         found = self._seen.get(key)
@@ -393,12 +399,15 @@ def _hit(stored: _StoredFields, parsed: ParsedQuery, key: Key, score: float, tra
     spans = merge_spans(span for found in body for spans in found.values() for span in spans)
     direct = [span for found in body for via in DIRECT_VIAS for span in found.get(via, ())]
     matched = [m for unit in parsed.units if (m := explain.match_note(fields, offsets, unit))]
+    translation_snippet = None
     if not matched and fields["pid"] in translated:
         note = {"term": " ".join(u.label for u in parsed.units), "via": "translation", "field": "body"}
         found = aligned.counterpart_spans(fields, parsed.units, stored.dictionary)
         if found:
             spans = merge_spans(found)
             note["word"] = fields["body"][found[0][0] : found[0][1]]
+        else:
+            translation_snippet = _translated_from(stored, fields, parsed)
         matched = [note]
     heading = fields["section"] or None
     return Hit(
@@ -412,7 +421,29 @@ def _hit(stored: _StoredFields, parsed: ParsedQuery, key: Key, score: float, tra
         section_no=fields["section_no"], part=fields.get("part") or 1,
         title_html=highlight(fields["title"], match_spans(offsets["title"], "title", parsed.units)),
         heading_html=highlight(heading, match_spans(offsets["section"], "section", parsed.units)) if heading else None,
+        translation_snippet=translation_snippet,
     )
+
+
+def _translated_from(stored: _StoredFields, fields: dict, parsed: ParsedQuery) -> str | None:
+    """The marked snippet of the passage this hit is the translation of: the best seed
+    that brought it in (``_translations``)."""
+    seed = stored.seeds.get(fields["pid"])
+    if seed is None:
+        return None
+    offsets = stored_offsets(seed, "body")
+    found = [unit_spans(offsets, "body", unit) for unit in parsed.units]
+    spans = merge_spans(span for by_via in found for spans in by_via.values() for span in spans)
+    if spans:
+        direct = [span for by_via in found for via in DIRECT_VIAS for span in by_via.get(via, ())]
+        return make_snippet(seed["body"], spans, direct=direct, markers=_item_markers(seed))
+    # The seed matched in its title or heading (a title word lists the lead passage).
+    for name, field_name in (("section", "section"), ("title", "title")):
+        text = seed.get(name) or ""
+        marked = match_spans(stored_offsets(seed, name), field_name, parsed.units) if text else []
+        if marked:
+            return highlight(text, marked)
+    return None
 
 
 def _item_markers(fields: dict) -> dict[int, str]:
@@ -479,6 +510,7 @@ def _translations(stored: _StoredFields, parsed: ParsedQuery, plain: qt.Node | N
                 pid = f"{other}#s{hit['section_no']}p1"
                 if pid not in matched:
                     added[pid] = max(added.get(pid, 0.0), round(TRANSLATION_SHARE * score, 4))
+                    stored.seeds.setdefault(pid, hit)  # seeds come best first
     return added
 
 
