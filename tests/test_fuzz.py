@@ -30,7 +30,7 @@ from test_security import HOSTILE, check_headers, check_page, check_snippet, che
 
 pytestmark = pytest.mark.usefixtures("engine_name")  # run once per engine (conftest)
 
-EXAMPLES = 200  # per engine: 400 generated requests per fuzz test in all
+EXAMPLES = 120  # per engine: 240 generated requests per fuzz test in all
 MAX_Q = 500
 FUZZ = settings(max_examples=EXAMPLES, deadline=None, database=None,
                 suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large,
@@ -297,7 +297,7 @@ def test_fuzz_search_page(fuzz_client) -> None:
 def test_fuzz_doc_and_unknown_routes(fuzz_client) -> None:
     seen = {"n": 0}
 
-    @settings(FUZZ, max_examples=300)
+    @settings(FUZZ, max_examples=200)
     @given(path=st.text(max_size=60), q=st.one_of(st.none(), queries), prefix=st.sampled_from(["/doc/", "/", "/api/"]))
     def fuzz(path: str, q: str | None, prefix: str) -> None:
         seen["n"] += 1

@@ -100,7 +100,11 @@ def start_time(pid: int) -> int | None:
     except OSError:
         return None
     fields = text.rsplit(")", 1)[1].split()
-    return None if fields[0] == "Z" else int(fields[19])
+    # A zombie leader may still have threads running (waitress's, finishing their requests),
+    # which hold the process's sockets: it is gone only when no thread is left.
+    if fields[0] == "Z" and len(list(Path(f"/proc/{pid}/task").glob("*"))) <= 1:
+        return None
+    return int(fields[19])
 
 
 def wait_for(condition, what: str, timeout: float = 60.0) -> None:

@@ -6,9 +6,9 @@ the document's (or section's) first passage once, instead of every passage of it
                            readings, characters, counterparts), a heading match on a
                            section's first passage, a translation that joined
              -> listed     in body, or the document's first passage (a title match)
-    tiers    -> each tier kept to what matches in body, then the same tier as listed:
-                within a tier, passages that match in their text rank first, a
-                title-only document after them (``search._rank`` ranks tiers in order)
+    tiers    -> each tier kept to what matches in body, then the last tier as listed:
+                passages that match in their text rank first, a title-only document
+                after them (``search._rank`` ranks tiers in order)
 
 A title or heading still counts with a body match (``鉄道 投資`` finds the passages on
 投資 of a document titled with 鉄道) and still weighs in the score: these are filters
@@ -62,20 +62,14 @@ def scoped_tiers(
     vocabulary: Vocabulary | None = None,
 ) -> list[qt.Node | None]:
     """The search tiers with title and heading matches counted once per document and
-    section: each tier kept to passages that match in body, then the same tier with the
-    documents whose first passage only matches in the title. A title match of the words
-    as typed thus still ranks above every counterpart (``cross=0`` lists a prefix of what
-    ``cross=1`` lists)."""
+    section: every tier kept to passages that match in body, then the last one with the
+    documents whose first passage only matches in the title."""
     body = in_body(units, translated, vocabulary)
     if body is None or not any(t is not None for t in tiers):
         return list(tiers)
+    last = next(t for t in reversed(tiers) if t is not None)
     listed = qt.Or((body, qt.Term("lead", LEAD_DOC)))
-    scoped: list[qt.Node | None] = []
-    for tier in dict.fromkeys(t for t in tiers if t is not None):
-        for node in (qt.Require(tier, body), qt.Require(tier, listed)):
-            # Each tier holds the ones before it (``search._rank`` lists what a tier adds).
-            scoped.append(qt.Or((node, scoped[-1])) if scoped else node)
-    return scoped
+    return [qt.Require(t, body) if t is not None else None for t in tiers] + [qt.Require(last, listed)]
 
 
 def listed(query: qt.Node, units: Sequence[Unit], vocabulary: Vocabulary | None = None) -> qt.Node:
