@@ -28,18 +28,20 @@ TITLE, HEADING = "title", "section"
 
 def in_body(
     units: Iterable[Unit], translated: dict[str, float] | None = None, vocabulary: Vocabulary | None = None,
+    direct_only: bool = False,
 ) -> qt.Node | None:
     """Passages where a unit matches outside the title (a heading only on a section's
     first passage), or that joined as a translation; None when no unit can match in a
     title or heading (nothing to filter: the filter repeats the query's words, which
     costs the engine a second look-up of each, so it is left out when the index holds
-    none of them in a title or heading)."""
+    none of them in a title or heading). ``direct_only``: the words as typed, without
+    their counterparts (the filter of the words-as-typed tier)."""
     body: list[qt.Node] = []
     heading: list[qt.Node] = []
     framed = False
     for unit in units:
         for alternative in unit.alternatives:
-            if not alternative.searched:
+            if not alternative.searched or (direct_only and alternative.counterpart is not None):
                 continue
             if alternative.field in (TITLE, HEADING):
                 framed = framed or _held(alternative.field, alternative.terms, vocabulary)
@@ -59,17 +61,24 @@ def in_body(
 
 def scoped_tiers(
     tiers: Sequence[qt.Node | None], units: Sequence[Unit], translated: dict[str, float],
-    vocabulary: Vocabulary | None = None,
+    vocabulary: Vocabulary | None = None, plain_first: bool = False,
 ) -> list[qt.Node | None]:
     """The search tiers with title and heading matches counted once per document and
     section: every tier kept to passages that match in body, then the last one with the
-    documents whose first passage only matches in the title."""
+    documents whose first passage only matches in the title. ``plain_first``: the first
+    tier is the words as typed (``cross=0``'s search), filtered by them alone."""
     body = in_body(units, translated, vocabulary)
     if body is None or not any(t is not None for t in tiers):
         return list(tiers)
     last = next(t for t in reversed(tiers) if t is not None)
     listed = qt.Or((body, qt.Term("lead", LEAD_DOC)))
-    return [qt.Require(t, body) if t is not None else None for t in tiers] + [qt.Require(last, listed)]
+    scoped = [qt.Require(t, body) if t is not None else None for t in tiers] + [qt.Require(last, listed)]
+    if plain_first and tiers[0] is not None:
+        # The words as typed, filtered by the words as typed: a passage whose title alone
+        # holds them is not let in because its text holds a counterpart (that is tier 2).
+        direct = in_body(units, None, vocabulary, direct_only=True)
+        scoped[0] = tiers[0] if direct is None else qt.Require(tiers[0], direct)
+    return scoped
 
 
 def listed(query: qt.Node, units: Sequence[Unit], vocabulary: Vocabulary | None = None) -> qt.Node:
