@@ -31,8 +31,8 @@ from conftest import REPO, write
 pytestmark = [pytest.mark.timeout(600), pytest.mark.usefixtures("engine_name")]  # once per engine
 
 CLIENTS = 8
-WARM_UP = 160  # multiples of CLIENTS: each client sends its share
-LOAD = 640  # per engine
+WARM_UP = 80  # multiples of CLIENTS: each client sends its share
+LOAD = 400  # per engine
 
 
 # --- a server process and its clients ---------------------------------------------------
