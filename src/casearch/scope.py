@@ -61,16 +61,20 @@ def in_body(
 
 def scoped_tiers(
     tiers: Sequence[qt.Node | None], units: Sequence[Unit], translated: dict[str, float],
-    vocabulary: Vocabulary | None = None, plain_first: bool = False,
+    vocabulary: Vocabulary | None = None, plain_first: bool = False, negated: bool = False,
 ) -> list[qt.Node | None]:
     """The search tiers with title and heading matches counted once per document and
     section: every tier kept to passages that match in body, then the last one with the
     documents whose first passage only matches in the title. ``plain_first``: the first
-    tier is the words as typed (``cross=0``'s search), filtered by them alone."""
+    tier is the words as typed (``cross=0``'s search), filtered by them alone;
+    ``negated``: the query excludes a word."""
     body = in_body(units, translated, vocabulary)
     if body is None or not any(t is not None for t in tiers):
         return list(tiers)
-    last = next(t for t in reversed(tiers) if t is not None)
+    # The widest tier is the last, except with a negated word (expanded, it may exclude
+    # more than as typed): then every tier's title-only documents are listed.
+    last = qt.any_of(list(dict.fromkeys(t for t in tiers if t is not None))) if negated else (
+        next(t for t in reversed(tiers) if t is not None))
     listed = qt.Or((body, qt.Term("lead", LEAD_DOC)))
     scoped = [qt.Require(t, body) if t is not None else None for t in tiers] + [qt.Require(last, listed)]
     if plain_first and tiers[0] is not None:

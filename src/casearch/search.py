@@ -324,7 +324,9 @@ class Engine:
                 parsed.query = _with_translations(parsed.query, translated)
             # A negated word is expanded too, so the words as typed may list more.
             tiers = ([parsed.query] + ([plain] if parsed.negated else [])) if crosses else [plain, bridged, parsed.query]
-            tiers = scope.scoped_tiers(tiers, parsed.units, translated, reader, plain_first=not crosses)
+            tiers = scope.scoped_tiers(
+                tiers, parsed.units, translated, reader, plain_first=not crosses, negated=bool(parsed.negated),
+            )
             nested = _nested(tiers, parsed.negated)
             ranked, facets = _rank(stored, nested, request)
             matching = "all"
