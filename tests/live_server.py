@@ -74,12 +74,30 @@ def serve(corpus: Path, index: Path) -> Iterator[str]:
         _wait_until_ready(base, process, log)
         yield base
     finally:
-        process.terminate()
+        stop(process)
+
+
+def stop(process: subprocess.Popen, timeout: float = 20) -> None:
+    """SIGTERM, then SIGKILL if the process has not ended within ``timeout`` seconds."""
+    process.terminate()
+    try:
+        process.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait(timeout=timeout)
+
+
+def accept_all(sock: socket.socket) -> int:
+    """Accept (and close) every connection waiting on a listening socket; how many."""
+    sock.setblocking(False)
+    count = 0
+    while True:
         try:
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(timeout=20)
+            conn, _ = sock.accept()
+        except BlockingIOError:
+            return count
+        conn.close()
+        count += 1
 
 
 def _wait_until_ready(base: str, process: subprocess.Popen, log: Path, attempts: int = 300) -> None:

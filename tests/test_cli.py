@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -17,6 +16,7 @@ from click.testing import CliRunner
 from casearch.cli import main
 
 from conftest import write
+from live_server import free_port, stop
 
 pytestmark = pytest.mark.usefixtures("engine_name")  # run once per engine (conftest)
 
@@ -88,15 +88,9 @@ def test_analyze_json_offsets(tmp_path: Path) -> None:
     assert tokens[1]["term"] == "ガス" and tokens[3]["term"] == "pipelin" and tokens[4]["indexed"] is False
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 @pytest.mark.slow
 def test_serve_builds_missing_index_and_answers(corpus_dir: Path, tmp_path: Path) -> None:
-    port = _free_port()
+    port = free_port()
     index = tmp_path / "fresh-index"
     process = subprocess.Popen(
         [sys.executable, "-m", "casearch.cli", "serve", "--port", str(port),
@@ -115,8 +109,7 @@ def test_serve_builds_missing_index_and_answers(corpus_dir: Path, tmp_path: Path
         else:
             pytest.fail("empty q was accepted")
     finally:
-        process.terminate()
-        process.wait(timeout=20)
+        stop(process)
 
 
 def _get_json(url: str, attempts: int = 100) -> dict:

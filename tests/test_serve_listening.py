@@ -23,7 +23,7 @@ from urllib.parse import quote
 import pytest
 
 from casearch.serving import PortInUse, bind_sockets, check_port_free, encode_raw_request_target
-from live_server import REPO, _wait_until_ready, free_port
+from live_server import REPO, _wait_until_ready, accept_all, free_port, stop
 
 pytestmark = pytest.mark.timeout(300)
 
@@ -71,16 +71,7 @@ def test_serve_refuses_a_port_in_use_with_exit_3(holder: str, workers: str, tmp_
         assert_refused(run_serve(port, workers, tmp_path), port, tmp_path)
         # Nobody joined the port: every connection still reaches the holder's sockets.
         clients = [socket.create_connection(("127.0.0.1", port), timeout=5) for _ in range(8)]
-        accepted = 0
-        for sock in held:
-            sock.setblocking(False)
-            while True:
-                try:
-                    conn, _ = sock.accept()
-                except BlockingIOError:
-                    break
-                conn.close()
-                accepted += 1
+        accepted = sum(accept_all(sock) for sock in held)
         for client in clients:
             client.close()
         assert accepted == 8
@@ -128,12 +119,7 @@ def live_port(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathF
         _wait_until_ready(f"http://127.0.0.1:{port}", process, log)
         yield port
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(timeout=30)
+        stop(process, timeout=30)
     assert "Traceback" not in log.read_text(errors="replace")
 
 

@@ -27,7 +27,7 @@ from click.testing import CliRunner
 
 from casearch.cli import main
 from casearch.serving import WorkersKeepDying, bind_sockets, serve_workers
-from live_server import _wait_until_ready, free_port
+from live_server import _wait_until_ready, accept_all, free_port
 
 pytestmark = [
     pytest.mark.timeout(300),
@@ -309,18 +309,7 @@ def test_each_worker_listens_on_its_own_socket_of_one_port() -> None:
         # The kernel hashes each connection to one of the sockets: 24 connections all on
         # one of three sockets would have a chance of 3 ** -23.
         clients = [socket.create_connection(socks[0].getsockname()[:2], timeout=5) for _ in range(24)]
-        accepted = []
-        for sock in socks:
-            sock.setblocking(False)
-            count = 0
-            while True:
-                try:
-                    conn, _ = sock.accept()
-                except BlockingIOError:
-                    break
-                conn.close()
-                count += 1
-            accepted.append(count)
+        accepted = [accept_all(sock) for sock in socks]
         assert sum(accepted) == 24 and sum(1 for count in accepted if count) >= 2, accepted
         for client in clients:
             client.close()

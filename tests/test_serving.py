@@ -15,7 +15,6 @@ import json
 import os
 import re
 import shutil
-import socket
 import subprocess
 import sys
 import threading
@@ -27,6 +26,7 @@ from urllib.parse import quote, urlencode
 import pytest
 
 from conftest import REPO, write
+from live_server import free_port, stop
 
 pytestmark = [pytest.mark.timeout(600), pytest.mark.usefixtures("engine_name")]  # once per engine
 
@@ -36,12 +36,6 @@ LOAD = 400  # per engine
 
 
 # --- a server process and its clients ---------------------------------------------------
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
 
 class Server:
     def __init__(self, corpus: Path, index_dir: Path, log: Path) -> None:
@@ -82,12 +76,7 @@ class Server:
         return self.log.read_text(errors="replace")[-3000:]
 
     def stop(self) -> None:
-        self.process.terminate()
-        try:
-            self.process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait(timeout=20)
+        stop(self.process)
 
 
 class Client:
