@@ -440,9 +440,9 @@ def _translated_from(stored: _StoredFields, fields: dict, parsed: ParsedQuery) -
         direct = [span for by_via in found for via in DIRECT_VIAS for span in by_via.get(via, ())]
         return make_snippet(seed["body"], spans, direct=direct, markers=_item_markers(seed))
     # The seed matched in its title or heading (a title word lists the lead passage).
-    for name, field_name in (("section", "section"), ("title", "title")):
+    for name in ("section", "title"):
         text = seed.get(name) or ""
-        marked = match_spans(stored_offsets(seed, name), field_name, parsed.units) if text else []
+        marked = match_spans(stored_offsets(seed, name), name, parsed.units) if text else []
         if marked:
             return highlight(text, marked)
     return None
